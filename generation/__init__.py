@@ -1,0 +1,1 @@
+"""AutoSynthDa generation: poses in, blended pose sequences (and later rendered clips) out."""

@@ -1,0 +1,80 @@
+"""The project's own canonical .npz: SMPL-22 joints in the canonical frame plus metadata, written atomically."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from generation.errors import PoseDataError
+from generation.poses.sequence import PoseSequence, validate_joints
+
+CANONICAL_VERSION = 1
+_REQUIRED = ("joints", "joint_set", "fps")
+
+
+def save_canonical(seq: PoseSequence, path: str | Path, *, dtype: type = np.float32) -> Path:
+    """Write seq to path (.npz). The file appears whole or not at all."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = {
+        "autosynthda_version": np.array(CANONICAL_VERSION),
+        "joints": np.ascontiguousarray(seq.joints, dtype=dtype),
+        "joint_set": np.array(seq.joint_set),
+        "fps": np.array(float(seq.fps)),
+        "label": np.array(seq.label),
+        "source": np.array(seq.source),
+        "floor_y": np.array(np.nan if seq.floor_y is None else float(seq.floor_y)),
+        "meta": np.array(json.dumps(seq.meta, sort_keys=True)),
+    }
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            np.savez_compressed(fh, **payload)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def is_canonical(path: str | Path) -> bool:
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            return "autosynthda_version" in npz.files
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError):
+        return False
+
+
+def load_canonical(path: str | Path) -> PoseSequence:
+    path = Path(path)
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            missing = [key for key in _REQUIRED if key not in npz.files]
+            if missing:
+                raise PoseDataError(path, missing[0], "missing npz key of a canonical pose file")
+            data = {key: npz[key] for key in npz.files}
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
+        if isinstance(exc, PoseDataError):
+            raise
+        raise PoseDataError(path, "file", f"not a readable .npz ({exc})") from None
+    joint_set = str(data["joint_set"])
+    validate_joints(data["joints"], joint_set, path)
+    floor = float(data["floor_y"]) if "floor_y" in data else float("nan")
+    try:
+        meta = json.loads(str(data["meta"])) if "meta" in data else {}
+    except json.JSONDecodeError as exc:
+        raise PoseDataError(path, "meta", f"not valid JSON ({exc})") from None
+    return PoseSequence(
+        joints=data["joints"],
+        joint_set=joint_set,
+        fps=float(data["fps"]),
+        label=str(data["label"]) if "label" in data else "",
+        source=str(data["source"]) if "source" in data else str(path),
+        floor_y=None if np.isnan(floor) else floor,
+        meta=meta,
+    )

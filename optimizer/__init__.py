@@ -1,0 +1,1 @@
+"""AutoSynthDa optimiser: the driver, its study configs and the command line."""

@@ -1,0 +1,3 @@
+from optimizer.cli.app import main
+
+main()

@@ -1,0 +1,43 @@
+"""`autosynthda mix`: blend one pair exactly as SynthDa would, at any weight."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import typer
+
+from generation.blend import BLEND_METHODS, MIX_MODES, align_pair
+from generation.errors import BlendError
+from generation.poses import FORMATS, load_poses
+from optimizer.cli.app import app
+
+
+@app.command("mix")
+def mix(
+    real: Path = typer.Option(..., "--real", help="The real clip (StridedTransformer .npz or any pose file)."),
+    other: Path = typer.Option(..., "--other", help="The second motion: text-to-motion .npy or another real clip."),
+    weight: float = typer.Option(..., "--weight", help="Blend weight w in [0, 1] (SynthDa's w_A for synthda)."),
+    mode: str = typer.Option(..., "--mode", help=f"Mix mode: {', '.join(MIX_MODES)}."),
+    method: str = typer.Option("synthda", "--method", help=f"Blend method: {', '.join(BLEND_METHODS)}."),
+    out: Path = typer.Option(..., "--out", help="Output .npy: the blended (T, 22, 3) float64 sequence."),
+    real_format: str = typer.Option("auto", "--real-format", help=f"Format of --real: {', '.join(FORMATS)}."),
+    other_format: str = typer.Option("auto", "--other-format", help=f"Format of --other: {', '.join(FORMATS)}."),
+) -> None:
+    """Blend --real with --other at --weight and write the (T, 22, 3) float64 result."""
+    if out.suffix != ".npy":
+        raise BlendError(f"{out}: --out: must end in .npy")
+    pair = align_pair(load_poses(real, fmt=real_format), load_poses(other, fmt=other_format), mode)
+    blended = pair.blend(weight, method)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            np.save(fh, blended)
+        os.replace(tmp, out)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    typer.echo(f"{out}: {blended.shape[0]} frames, {method} at w={weight:g} ({mode})")

@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+# ../shared beside the checkout (CI clones main with shared/ next to it); AUTOSYNTHDA_SHARED overrides.
+SHARED = Path(os.environ.get("AUTOSYNTHDA_SHARED", REPO.parent / "shared"))
+
+
+def _shared_subdir(name: str) -> Path:
+    path = SHARED / name
+    if not path.is_dir():
+        pytest.skip(f"{path} is absent: these tests read the shared test data beside the repository")
+    return path
+
+
+@pytest.fixture(scope="session")
+def synthda_reference() -> Path:
+    """Real SynthDa outputs (NSCLv2 test vectors), read in place, never copied."""
+    return _shared_subdir("synthda_reference")
+
+
+@pytest.fixture(scope="session")
+def mocap_dir() -> Path:
+    return _shared_subdir("mocap")
