@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import zipfile
 from pathlib import Path
 
 import numpy as np
 
+from generation.atomic import atomic_path
 from generation.errors import PoseDataError
 from generation.poses.sequence import PoseSequence, validate_joints
 
@@ -20,7 +19,6 @@ _REQUIRED = ("joints", "joint_set", "fps")
 def save_canonical(seq: PoseSequence, path: str | Path, *, dtype: type = np.float32) -> Path:
     """Write seq to path (.npz). The file appears whole or not at all."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     payload = {
         "autosynthda_version": np.array(CANONICAL_VERSION),
         "joints": np.ascontiguousarray(seq.joints, dtype=dtype),
@@ -31,14 +29,8 @@ def save_canonical(seq: PoseSequence, path: str | Path, *, dtype: type = np.floa
         "floor_y": np.array(np.nan if seq.floor_y is None else float(seq.floor_y)),
         "meta": np.array(json.dumps(seq.meta, sort_keys=True)),
     }
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            np.savez_compressed(fh, **payload)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+        np.savez_compressed(fh, **payload)
     return path
 
 

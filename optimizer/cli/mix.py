@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import typer
 
+from generation.atomic import atomic_path
 from generation.blend import BLEND_METHODS, MIX_MODES, align_pair
 from generation.errors import BlendError
 from generation.poses import FORMATS, load_poses
@@ -31,13 +30,6 @@ def mix(
         raise BlendError(f"{out}: --out: must end in .npy")
     pair = align_pair(load_poses(real, fmt=real_format), load_poses(other, fmt=other_format), mode)
     blended = pair.blend(weight, method)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            np.save(fh, blended)
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_path(out) as tmp, open(tmp, "wb") as fh:
+        np.save(fh, blended)
     typer.echo(f"{out}: {blended.shape[0]} frames, {method} at w={weight:g} ({mode})")
