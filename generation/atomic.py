@@ -1,32 +1,163 @@
-"""Atomic file writes: a reader sees the old file or the whole new one, never a half-written one."""
+"""All-or-nothing files and folders, and up-front writability checks: a reader sees the old entry or the whole new
+one, never a half-written one.
+
+Temporary entries are hidden siblings of their target (same filesystem, so the final rename is atomic) named
+`.<name>.autosynthda-tmp-<hex>`. TAO lists clip folders with os.listdir, which includes dot names, so a process
+killed hard can leave one behind that TAO would take for a clip: `sweep_partials` removes them.
+"""
 
 from __future__ import annotations
 
+import ctypes
 import os
+import shutil
 import tempfile
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from generation.errors import WriterError
+
+TMP_TAG = ".autosynthda-tmp-"
+OLD_TAG = ".autosynthda-old-"
+
+
+def _reason(exc: OSError) -> str:
+    return exc.strerror or str(exc) or type(exc).__name__
+
+
+def _unwritable(path: Path, reason: str) -> WriterError:
+    return WriterError(path, "output directory", f"not writable ({reason})")
+
+
+def check_writable_dir(path: str | Path) -> Path:
+    """Create `path` (and parents) if needed and prove a file can be created in it; WriterError if not.
+
+    Meant to be called before any rendering so a bad --out fails in milliseconds, not after an hour of work.
+    Probing with a real file is the only honest test: os.access() says yes to root on read-only mounts.
+    """
+    path = Path(path)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise _unwritable(path, "exists and is not a directory") from None
+    except OSError as exc:
+        blocker = next((p for p in path.parents if p.exists()), None)
+        if blocker is not None and not blocker.is_dir():
+            raise _unwritable(path, f"{blocker} is a file, not a directory") from None
+        raise _unwritable(path, _reason(exc)) from None
+    try:
+        fd, probe = tempfile.mkstemp(prefix=f".probe{TMP_TAG}", dir=path)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise _unwritable(path, _reason(exc)) from None
+    return path
+
+
+def _sibling(path: Path, tag: str, suffix: str = "") -> Path:
+    return path.with_name(f".{path.name}{tag}{uuid.uuid4().hex[:12]}{suffix}")
+
 
 @contextmanager
-def atomic_path(path: str | Path, mode: int = 0o644) -> Iterator[Path]:
-    """Yield a temporary path beside path; on success it is renamed onto path, on failure removed."""
+def atomic_file(path: str | Path) -> Iterator[Path]:
+    """Yield a temp path beside `path` (same suffix, so encoders guess the format); os.replace it in on success."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    tmp = Path(name)
+    tmp = _sibling(path, TMP_TAG, path.suffix)
     try:
         yield tmp
-        os.chmod(tmp, mode)  # mkstemp creates 0600; published files should read like any other
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
 
 
+def _load_renameat2():  # pragma: no cover - platform probe
+    try:
+        fn = ctypes.CDLL(None, use_errno=True).renameat2
+    except (AttributeError, OSError, TypeError):  # no renameat2 (old glibc, musl, macOS, Windows)
+        return None
+    fn.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    fn.restype = ctypes.c_int
+    return fn
+
+
+_RENAMEAT2 = _load_renameat2()
+_AT_FDCWD = -100
+_RENAME_EXCHANGE = 2
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two existing paths in one atomic step (Linux renameat2); False where unsupported."""
+    if _RENAMEAT2 is None:
+        return False
+    rc = _RENAMEAT2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE)
+    return rc == 0
+
+
+def _place_dir(tmp: Path, final: Path) -> None:
+    if not final.exists():
+        os.rename(tmp, final)
+        return
+    # Replacing a complete clip: an atomic exchange means readers always see one complete version.
+    if _exchange(tmp, final):
+        shutil.rmtree(tmp, ignore_errors=True)  # tmp now holds the old clip
+        return
+    # Fallback: a brief moment with no folder, but never a partial one; restore the old one on failure.
+    old = _sibling(final, OLD_TAG)
+    os.rename(final, old)
+    try:
+        os.rename(tmp, final)
+    except BaseException:
+        os.rename(old, final)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
+
+
+@contextmanager
+def atomic_dir(path: str | Path) -> Iterator[Path]:
+    """Yield an empty temp folder beside `path`; on success it becomes `path` (replacing an old one) in one rename.
+
+    On any exception the temp folder is removed, so `path` is either untouched or complete.
+    """
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise WriterError(path, "output", "exists and is not a directory")
+    tmp = _sibling(path, TMP_TAG)
+    try:
+        tmp.mkdir()
+    except OSError as exc:
+        raise _unwritable(path.parent, _reason(exc)) from None
+    try:
+        yield tmp
+        _place_dir(tmp, path)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def sweep_partials(root: str | Path) -> list[Path]:
+    """Remove temp/old entries left under `root` by a killed writer; returns what was removed.
+
+    Only call when no writer is running on `root`: a live writer's temp folder looks the same.
+    """
+    root = Path(root)
+    found = sorted(p for p in root.rglob(".*") if TMP_TAG in p.name or OLD_TAG in p.name)
+    removed: list[Path] = []
+    for p in found:
+        if any(parent in removed for parent in p.parents):
+            continue
+        if p.is_dir() and not p.is_symlink():
+            shutil.rmtree(p, ignore_errors=True)
+        else:
+            p.unlink(missing_ok=True)
+        removed.append(p)
+    return removed
+
+
 def write_text_atomic(path: str | Path, text: str) -> Path:
-    with atomic_path(path) as tmp:
+    with atomic_file(path) as tmp:
         tmp.write_text(text)
     return Path(path)

@@ -21,3 +21,18 @@ class PoseDataError(AutoSynthDaError, ValueError):
 
 class BlendError(AutoSynthDaError, ValueError):
     """An invalid blend request (weight, method, shapes)."""
+
+
+class WriterError(AutoSynthDaError, OSError):
+    """Output that cannot be written (bad frames, bad option, unwritable place), with where and what.
+
+    An OSError too, so callers that already handle filesystem failures catch it without knowing this module.
+    """
+
+    def __init__(self, path: str | Path | None, field: str, problem: str) -> None:
+        self.path = str(path) if path is not None else None
+        self.field = field
+        # OS reasons and reprs can carry newlines; the contract is a single line.
+        self.problem = " ".join(str(problem).split())
+        where = f"{self.path}: " if self.path is not None else ""  # options errors have no path to name
+        super().__init__(f"{where}{field}: {self.problem}")

@@ -8,9 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import shutil
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +15,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
+from generation.atomic import atomic_dir
 from generation.blend.pairs import AlignedPair, align_pair, blend_pairs
 from generation.pairs.plan import PairPlan, PairPlanError, plan_pairs
 from generation.poses.io import load_poses
@@ -103,11 +101,9 @@ def build_pair_bank(
         return cached
 
     file_pairs = plan_pairs(plan, real, synthetic)
-    directory.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}.", dir=directory.parent))
-    try:
-        pairs, entries = [], []
-        loaded: dict[Path, PoseSequence] = {}
+    pairs, entries = [], []
+    loaded: dict[Path, PoseSequence] = {}
+    with atomic_dir(directory) as staging:
         for index, (first, second) in enumerate(tqdm(file_pairs, desc="pair bank", unit="pair", disable=not progress)):
             for path in (first, second):
                 if path not in loaded:
@@ -126,10 +122,6 @@ def build_pair_bank(
             )
         manifest = {"format": BANK_FORMAT, "key": key, "plan": plan.to_dict(), "pairs": entries}
         (staging / MANIFEST).write_text(json.dumps(manifest, indent=1))
-        _replace_dir(staging, directory)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     return PairBank(directory, key, plan, pairs, from_cache=False)
 
 
@@ -139,14 +131,3 @@ def _check_label(seq: PoseSequence, plan: PairPlan) -> PoseSequence:
     if plan.target_class and not seq.label:
         seq = seq.with_joints(seq.joints, label=plan.target_class)
     return seq
-
-
-def _replace_dir(staging: Path, directory: Path) -> None:
-    """Swap staging in for directory; the old bank is removed only once the new one is in place."""
-    old = None
-    if directory.exists():
-        old = directory.with_name(f".{directory.name}.old-{os.getpid()}")
-        os.replace(directory, old)
-    os.replace(staging, directory)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)

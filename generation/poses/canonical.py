@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from generation.atomic import atomic_path
+from generation.atomic import atomic_file
 from generation.errors import PoseDataError
 from generation.poses.sequence import PoseSequence, validate_joints
 
@@ -29,7 +29,7 @@ def save_canonical(seq: PoseSequence, path: str | Path, *, dtype: type = np.floa
         "floor_y": np.array(np.nan if seq.floor_y is None else float(seq.floor_y)),
         "meta": np.array(json.dumps(seq.meta, sort_keys=True)),
     }
-    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+    with atomic_file(path) as tmp, open(tmp, "wb") as fh:
         np.savez_compressed(fh, **payload)
     return path
 
@@ -61,12 +61,16 @@ def load_canonical(path: str | Path) -> PoseSequence:
         meta = json.loads(str(data["meta"])) if "meta" in data else {}
     except json.JSONDecodeError as exc:
         raise PoseDataError(path, "meta", f"not valid JSON ({exc})") from None
+    # source is the file loaded, as for every loader (splits, banks and leak checks compare it); where the clip
+    # originally came from stays in meta["origin"].
+    if "source" in data and str(data["source"]) and str(data["source"]) != str(path):
+        meta.setdefault("origin", str(data["source"]))
     return PoseSequence(
         joints=data["joints"],
         joint_set=joint_set,
         fps=float(data["fps"]),
         label=str(data["label"]) if "label" in data else "",
-        source=str(data["source"]) if "source" in data else str(path),
+        source=str(path),
         floor_y=None if np.isnan(floor) else floor,
         meta=meta,
     )

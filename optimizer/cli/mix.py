@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import typer
 
-from generation.atomic import atomic_path
+from generation.atomic import atomic_file
 from generation.blend import BLEND_METHODS, MIX_MODES, align_pair
 from generation.errors import BlendError
 from generation.poses import FORMATS, load_poses
@@ -30,6 +30,6 @@ def mix(
         raise BlendError(f"{out}: --out: must end in .npy")
     pair = align_pair(load_poses(real, fmt=real_format), load_poses(other, fmt=other_format), mode)
     blended = pair.blend(weight, method)
-    with atomic_path(out) as tmp, open(tmp, "wb") as fh:
+    with atomic_file(out) as tmp, open(tmp, "wb") as fh:
         np.save(fh, blended)
     typer.echo(f"{out}: {blended.shape[0]} frames, {method} at w={weight:g} ({mode})")
