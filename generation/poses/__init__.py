@@ -14,6 +14,6 @@ from generation.poses.strided import load_strided
 __all__ = [
     "FORMATS", "H36M17_NAMES", "SMPL22_NAMES", "SMPL22_PARENTS", "PoseSequence", "bone_lengths", "bounding_box",
     "detect_format", "estimate_stature", "feet_height", "h36m17_to_smpl22", "iter_pose_files", "load_bvh",
-    "load_canonical", "load_deepmimic", "load_humanml3d", "load_poses", "load_strided", "save_canonical", "synthetic_flip", "validate_joints",
-    "y_up_to_canonical",
+    "load_canonical", "load_deepmimic", "load_humanml3d", "load_poses", "load_strided", "save_canonical",
+    "synthetic_flip", "validate_joints", "y_up_to_canonical",
 ]
