@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # torch comes first and pinned: on a CPU machine 2.13.0 is a local CPU wheel, anything else pulls GBs of CUDA.
 TORCH_SPEC ?= $(if $(shell command -v nvidia-smi 2>/dev/null),torch,torch==2.13.0)
 
-.PHONY: setup test lint clean
+.PHONY: setup test lint bench bench-render clean
 
 setup: $(STAMP)
 
@@ -19,6 +19,12 @@ $(STAMP): pyproject.toml
 
 test: setup
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Benchmarks write their tables under bench/results/ (speed targets live there, never in tests).
+bench: bench-render
+
+bench-render: setup
+	$(BIN)/autosynthda bench render
 
 lint: setup
 	$(BIN)/python -m ruff check optimizer generation tests

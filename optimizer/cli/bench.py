@@ -1,0 +1,47 @@
+"""`autosynthda bench ...`: benchmarks that write their tables under bench/results/."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import torch
+import typer
+
+from generation.writers import write_frame_folders
+from optimizer.cli.app import app
+
+bench_app = typer.Typer(no_args_is_help=True, help="Benchmarks; each writes a markdown table under bench/results/.")
+app.add_typer(bench_app, name="bench")
+
+
+@bench_app.command("render")
+def bench_render(
+    device: str = typer.Option("auto", "--device", help="auto (cuda if available), cpu, cuda, cuda:N."),
+    threads: int = typer.Option(0, "--threads", help="torch CPU threads (0: torch's default)."),
+    batch_sizes: str = typer.Option("1,8,64", "--batch-sizes", help="Clips per render call."),
+    out: Path = typer.Option(Path("bench/results/render.md"), "--out", help="Where the table goes."),
+) -> None:
+    """Frames/s of 224x224, 32-frame clips: rendering alone, and rendering + writing JPG / PNG frame folders."""
+    from generation.render.bench import run_render_benchmark
+
+    if threads:
+        torch.set_num_threads(threads)
+    resolved = ("cuda" if torch.cuda.is_available() else "cpu") if device == "auto" else device
+    with tempfile.TemporaryDirectory(prefix="autosynthda-bench-") as scratch:
+
+        def writer(fmt: str):
+            def write(frames: torch.Tensor, call: int) -> None:
+                clips = frames.cpu().numpy()
+                write_frame_folders(
+                    [(clip, Path(scratch) / fmt / f"call{call % 2}" / f"clip{i}") for i, clip in enumerate(clips)],
+                    fmt=fmt,
+                )
+
+            return write
+
+        run_render_benchmark(
+            resolved, [int(b) for b in batch_sizes.split(",")], out=out,
+            writers={"jpg": writer("jpg"), "png": writer("png")},
+        )
+    typer.echo(out.read_text())
