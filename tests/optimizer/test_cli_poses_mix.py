@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import numpy as np
 import pytest
 
 from generation.poses import load_canonical
 
 
-def autosynthda(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "optimizer.cli", *map(str, args)], capture_output=True, text=True)
-
-
-def test_mix_off_grid_weight_matches_formula(synthda_reference, tmp_path):
+def test_mix_off_grid_weight_matches_formula(synthda_reference, tmp_path, autosynthda):
     folder = synthda_reference / "test_video_2"
     out = tmp_path / "mix.npy"
     done = autosynthda(
@@ -30,7 +23,7 @@ def test_mix_off_grid_weight_matches_formula(synthda_reference, tmp_path):
     assert np.abs(result - (real + 0.5 * (0.37 * real - 0.63 * other))).max() <= 1e-6
 
 
-def test_mix_real_real_at_grid_weight_matches_synthda_file(synthda_reference, tmp_path):
+def test_mix_real_real_at_grid_weight_matches_synthda_file(synthda_reference, tmp_path, autosynthda):
     folder = synthda_reference / "test_video_1_test_video_2"
     out = tmp_path / "rr.npy"
     done = autosynthda(
@@ -49,7 +42,7 @@ def test_mix_real_real_at_grid_weight_matches_synthda_file(synthda_reference, tm
         (["--weight", "0.5", "--method", "slerp"], "method: unknown blend method 'slerp' (known: synthda, convex, bone_preserving)"),
     ],
 )
-def test_mix_bad_arguments_are_one_line_errors(synthda_reference, tmp_path, extra, message):
+def test_mix_bad_arguments_are_one_line_errors(synthda_reference, tmp_path, extra, message, autosynthda):
     folder = synthda_reference / "test_video_2"
     out = tmp_path / "never.npy"
     done = autosynthda(
@@ -61,7 +54,7 @@ def test_mix_bad_arguments_are_one_line_errors(synthda_reference, tmp_path, extr
     assert not out.exists() and list(tmp_path.iterdir()) == []
 
 
-def test_poses_convert_and_info(synthda_reference, tmp_path):
+def test_poses_convert_and_info(synthda_reference, tmp_path, autosynthda):
     src = synthda_reference / "test_video_1" / "output_keypoints_3d.npz"
     out = tmp_path / "canon.npz"
     done = autosynthda("poses", "convert", src, "--out", out, "--label", "fall")
@@ -75,7 +68,7 @@ def test_poses_convert_and_info(synthda_reference, tmp_path):
     assert lines["frames"].strip() == "129" and lines["label"].strip() == "fall" and lines["joint"].startswith("set")
 
 
-def test_poses_info_bad_file_is_one_line(tmp_path):
+def test_poses_info_bad_file_is_one_line(tmp_path, autosynthda):
     bad = tmp_path / "bad.npz"
     np.savez(bad, reconstruction=np.zeros((1, 17, 3), np.float32))
     done = autosynthda("poses", "info", bad)

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import av
 import numpy as np
 import pytest
@@ -13,10 +10,6 @@ from PIL import Image
 from generation.dataset import check_tao_layout
 from generation.poses import PoseSequence, save_canonical
 from generation.samples import sample_files
-
-
-def autosynthda(*args) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "optimizer.cli", *map(str, args)], capture_output=True, text=True)
 
 
 @pytest.fixture
@@ -29,7 +22,7 @@ def poses(tmp_path):
     return folder
 
 
-def test_render_folder_to_tao_layout_with_previews(poses, tmp_path):
+def test_render_folder_to_tao_layout_with_previews(poses, tmp_path, autosynthda):
     out = tmp_path / "out"
     done = autosynthda("render", poses, "--out", out, "--views", "front,random:2", "--size", "48", "--format", "png",
                        "--mp4", "--contact-sheet")
@@ -47,7 +40,7 @@ def test_render_folder_to_tao_layout_with_previews(poses, tmp_path):
     assert Image.open(previews / "contact_sheet.png").size[0] > 48 * 3
 
 
-def test_render_bad_inputs_are_one_line_and_write_nothing(poses, tmp_path):
+def test_render_bad_inputs_are_one_line_and_write_nothing(poses, tmp_path, autosynthda):
     out = tmp_path / "out"
     done = autosynthda("render", poses, "--out", out, "--views", "front,sideways")
     assert done.returncode == 2 and done.stderr.startswith("error: unknown view 'sideways'")
