@@ -97,3 +97,14 @@ def test_many_weights_in_one_call_match_single_calls(synthda_reference):
     for i, w in enumerate(weights):
         assert np.abs(batched[i] - formula(real, other, w)).max() <= 1e-6
     assert np.abs(batched[0] - variation(folder, 0.1)).max() <= 1e-6
+
+
+@pytest.mark.parametrize("video", sorted(VIDEOS))
+def test_t2m_output_folder_copy_is_the_blend_input(synthda_reference, video):
+    """SynthDa reads the text-to-motion clip from t2m/.../animations/C000/; it is the same motion as the top-level copy."""
+    folder = synthda_reference / video
+    nested = folder / "t2m" / "Comp_v6_KLD01" / "default" / "animations" / "C000" / f"{VIDEOS[video]}.npy"
+    flipped_ref = np.load(folder / f"{VIDEOS[video]}_flip.npy")
+    assert np.abs(load_humanml3d(nested).joints - flipped_ref).max() <= 1e-6
+    pair = align_pair(load_poses(folder / "output_keypoints_3d.npz"), load_poses(nested), "real-synth")
+    assert np.abs(pair.blend(0.5) - variation(folder, 0.5)).max() <= 1e-6
