@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # torch comes first and pinned: on a CPU machine 2.13.0 is a local CPU wheel, anything else pulls GBs of CUDA.
 TORCH_SPEC ?= $(if $(shell command -v nvidia-smi 2>/dev/null),torch,torch==2.13.0)
 
-.PHONY: setup test lint bench bench-render clean
+.PHONY: setup test optimize status lint bench bench-render clean
 
 setup: $(STAMP)
 
@@ -19,6 +19,15 @@ $(STAMP): pyproject.toml
 
 test: setup
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# `make optimize CLASS=fall [TRIALS=N]`: studies/<CLASS>.yaml when it exists, else the fall demo with --class CLASS.
+CLASS ?= fall
+STUDY_FILE = $(if $(wildcard studies/$(CLASS).yaml),studies/$(CLASS).yaml,studies/fall.yaml)
+optimize: setup
+	$(BIN)/autosynthda optimize $(STUDY_FILE) --class $(CLASS) $(if $(TRIALS),--trials $(TRIALS)) $(if $(DEVICE),--device $(DEVICE))
+
+status: setup
+	$(BIN)/autosynthda status $(STUDY_FILE)
 
 # Benchmarks write their tables under bench/results/ (speed targets live there, never in tests).
 bench: bench-render

@@ -10,6 +10,7 @@ import hashlib
 import json
 import os
 import shutil
+import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -128,7 +129,9 @@ def assemble_trial(
     while len(chosen) < n_pairs:
         chosen.extend(int(i) for i in rng.permutation(len(bank)))
     chosen = chosen[:n_pairs]
+    started = time.perf_counter()
     blended = blend_pairs([bank.pairs[i] for i in chosen], weight, method)
+    timings = {"generation_s": time.perf_counter() - started}
 
     manifest = TrialManifest(dict(real.label_map), target_class, float(weight), float(ratio), method, seed)
     with atomic_dir(trial_dir) as staging:
@@ -146,12 +149,17 @@ def assemble_trial(
                                frames=int(joints.shape[0]), view=view.name, seed=seed,
                                pair=(pair.base_source, pair.other_source), weight=float(weight), method=method)
                 )
+        started = time.perf_counter()
         for record in real.records:
             _link_tree(real.directory / record.split / record.label / record.video,
                        staging / record.split / record.label / record.video)
             manifest.clips.append(record)
         check_no_leak(manifest)
+        timings["link_s"] = time.perf_counter() - started
+        started = time.perf_counter()
         render_and_write(jobs, settings, desc="synthetic clips")
+        timings["render_s"] = time.perf_counter() - started
+        manifest.extra["timings"] = timings
         for split in SPLITS:  # TAO wants every class folder, even one a split happens not to hold
             for label in real.label_map:
                 (staging / split / label).mkdir(parents=True, exist_ok=True)

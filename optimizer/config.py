@@ -1,0 +1,194 @@
+"""Study configuration: studies/<name>.yaml validated with pydantic; every error names the file and the key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
+
+from generation.blend import BLEND_METHODS
+from generation.errors import AutoSynthDaError
+from optimizer.scoring.protocol import METRICS
+
+REPO = Path(__file__).resolve().parents[1]
+SAMPLERS = ("tpe", "gp", "random")
+SCORERS = ("embedded",)
+
+
+class ConfigError(AutoSynthDaError, ValueError):
+    """A study config or command-line override that cannot be used."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DataConfig(_Strict):
+    """Where the real clips (and, for real-synth, the generated motions) are. Relative paths are resolved from the
+    repository root first, then from the config file's folder."""
+
+    real: Path = Path("generation/samples/data")
+    classes: list[str] | None = None  # None: every class found
+    synthetic: Path | None = None
+
+
+class PairsConfig(_Strict):
+    mode: Literal["real-real", "real-synth"] = "real-real"
+    num_pairs: int | None = Field(default=None, ge=1)
+    seed: int = 42
+    fps: float | None = Field(default=None, gt=0)
+
+
+class RenderConfig(_Strict):
+    size: int = Field(default=64, ge=16, le=1024)
+    format: Literal["jpg", "png"] = "png"
+    real_views: str = "front,front-left,front-right"
+    synthetic_views: str = "front,front-left,front-right,random:4"
+    views_per_clip: int = Field(default=1, ge=1)
+    appearance: Literal["synthda", "randomized"] = "synthda"
+
+
+class SearchConfig(_Strict):
+    weight: tuple[float, float] = (0.0, 1.0)
+    ratio: tuple[float, float] = (0.0, 2.0)
+    sampler: str = "tpe"
+    trials: int = Field(default=8, ge=1)
+    seed: int = 0
+
+    @field_validator("weight")
+    @classmethod
+    def _weight_in_unit(cls, value: tuple[float, float]) -> tuple[float, float]:
+        low, high = value
+        if not (0.0 <= low <= high <= 1.0):
+            raise ValueError(f"must be a range [low, high] within [0, 1], got [{low}, {high}]")
+        return value
+
+    @field_validator("ratio")
+    @classmethod
+    def _ratio_non_negative(cls, value: tuple[float, float]) -> tuple[float, float]:
+        low, high = value
+        if not (0.0 <= low <= high):
+            raise ValueError(f"must be a range [low, high] with 0 <= low <= high, got [{low}, {high}]")
+        return value
+
+    @field_validator("sampler")
+    @classmethod
+    def _known_sampler(cls, value: str) -> str:
+        if value not in SAMPLERS:
+            raise ValueError(f"unknown sampler {value!r} (known: {', '.join(SAMPLERS)})")
+        return value
+
+
+class ScorerConfig(_Strict):
+    kind: str = "embedded"
+    epochs: int = Field(default=30, ge=1)
+    frames: int = Field(default=16, ge=2)
+    size: int = Field(default=64, ge=16)
+    batch_size: int = Field(default=8, ge=1)
+    lr: float = Field(default=1e-3, gt=0)
+    seed: int = 0
+
+    @field_validator("kind")
+    @classmethod
+    def _known_scorer(cls, value: str) -> str:
+        if value not in SCORERS:
+            raise ValueError(f"unknown scorer {value!r} (known: {', '.join(SCORERS)})")
+        return value
+
+
+class StudyConfig(_Strict):
+    name: str
+    data: DataConfig = DataConfig()  # before target_class, which is checked against it
+    target_class: str
+    pairs: PairsConfig = PairsConfig()
+    blend_method: str = "synthda"
+    render: RenderConfig = RenderConfig()
+    search: SearchConfig = SearchConfig()
+    metric: str = "mean_class_accuracy"
+    scorer: ScorerConfig = ScorerConfig()
+    split_seed: int = 42
+    keep_trial_data: bool = False
+
+    @field_validator("name")
+    @classmethod
+    def _safe_name(cls, value: str) -> str:
+        if not value or not all(c.isalnum() or c in "-_" for c in value):
+            raise ValueError(f"must be letters, digits, '-' or '_' (it names studies/<name>/), got {value!r}")
+        return value
+
+    @field_validator("blend_method")
+    @classmethod
+    def _known_method(cls, value: str) -> str:
+        if value not in BLEND_METHODS:
+            raise ValueError(f"unknown blend method {value!r} (known: {', '.join(BLEND_METHODS)})")
+        return value
+
+    @field_validator("metric")
+    @classmethod
+    def _known_metric(cls, value: str) -> str:
+        if value not in METRICS:
+            raise ValueError(f"unknown metric {value!r} (known: {', '.join(METRICS)})")
+        return value
+
+    @field_validator("target_class")
+    @classmethod
+    def _target_in_classes(cls, value: str, info: ValidationInfo) -> str:
+        data = info.data.get("data")
+        if data is not None and data.classes is not None and value not in data.classes:
+            raise ValueError(f"{value!r} is not in data.classes {data.classes}")
+        return value
+
+
+def _first_error(path: Path, exc: ValidationError) -> ConfigError:
+    err = exc.errors()[0]
+    loc = ".".join(str(p) for p in err["loc"]) or "(top level)"
+    message = err["msg"].removeprefix("Value error, ")
+    if err["type"] == "extra_forbidden":
+        message = "unknown key"
+    return ConfigError(f"{path}: {loc}: {message}")
+
+
+def load_config(path: str | Path, **overrides: object) -> StudyConfig:
+    """Read and validate a study YAML. overrides are dotted keys ("target_class", "search.trials") set on top."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"{path}: file: does not exist")
+    try:
+        raw = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: yaml: {' '.join(str(exc).split())}") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: (top level): expected a mapping of keys")
+    raw.setdefault("name", path.stem)
+    for dotted, value in overrides.items():
+        if value is None:
+            continue
+        node = raw
+        *parents, leaf = dotted.split(".")
+        for key in parents:
+            node = node.setdefault(key, {})
+        node[leaf] = value
+    try:
+        config = StudyConfig.model_validate(raw)
+    except ValidationError as exc:
+        raise _first_error(path, exc) from None
+    return config.model_copy(update={"data": _resolve_paths(config.data, path)})
+
+
+def _resolve_paths(data: DataConfig, config_path: Path) -> DataConfig:
+    def resolve(p: Path | None) -> Path | None:
+        if p is None or p.is_absolute():
+            return p
+        for base in (REPO, config_path.parent):
+            if (base / p).exists():
+                return (base / p).resolve()
+        return p
+
+    resolved = data.model_copy(update={"real": resolve(data.real), "synthetic": resolve(data.synthetic)})
+    for key in ("real", "synthetic"):
+        value = getattr(resolved, key)
+        if value is not None and not value.exists():
+            raise ConfigError(f"{config_path}: data.{key}: path {value} does not exist")
+    return resolved

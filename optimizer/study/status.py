@@ -1,0 +1,54 @@
+"""The trials of a study as a table: params, metrics, per-stage timings; the best trial marked."""
+
+from __future__ import annotations
+
+import optuna
+import pandas as pd
+
+from optimizer.study.objective import STAGES
+
+
+def trials_table(study: optuna.Study) -> pd.DataFrame:
+    best = None
+    try:
+        best = study.best_trial.number
+    except ValueError:
+        pass  # no completed trial yet
+    rows = []
+    for t in study.get_trials(deepcopy=False):
+        metrics = t.user_attrs.get("metrics", {})
+        timings = t.user_attrs.get("timings", {})
+        duration = (
+            (t.datetime_complete - t.datetime_start).total_seconds()
+            if t.datetime_complete and t.datetime_start
+            else None
+        )
+        row = {
+            "trial": t.number,
+            "best": "*" if t.number == best else "",
+            "state": t.state.name,
+            "weight": t.params.get("weight"),
+            "ratio": t.params.get("ratio"),
+            "synthetic": t.user_attrs.get("synthetic_clips"),
+            "value": t.value,
+            "accuracy": metrics.get("accuracy"),
+            "mean_class_acc": metrics.get("mean_class_accuracy"),
+            "duration_s": duration,
+        }
+        row.update({k.removesuffix("_s"): timings.get(k) for k in STAGES})
+        notes = []
+        if t.user_attrs.get("baseline"):
+            notes.append("baseline")
+        if "retry_of" in t.user_attrs:
+            notes.append(f"retry of {t.user_attrs['retry_of']}")
+        if t.user_attrs.get("fail_reason"):
+            notes.append(t.user_attrs["fail_reason"][:60])
+        row["note"] = "; ".join(notes)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def format_table(table: pd.DataFrame) -> str:
+    if table.empty:
+        return "no trials yet"
+    return table.to_string(index=False, float_format=lambda v: f"{v:.3f}", na_rep="-")

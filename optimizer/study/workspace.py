@@ -1,0 +1,60 @@
+"""Where a study lives (studies/<name>/) and which real clips it uses."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from generation.dataset import RealClip
+from generation.poses import iter_pose_files, load_poses
+from optimizer.config import REPO, ConfigError, StudyConfig
+
+STUDIES_DIR = REPO / "studies"
+
+
+@dataclass(frozen=True)
+class StudyPaths:
+    root: Path
+
+    @classmethod
+    def for_study(cls, name: str, studies_dir: Path | None = None) -> StudyPaths:
+        return cls((studies_dir or STUDIES_DIR) / name)
+
+    @property
+    def pairs(self) -> Path:
+        return self.root / "pairs"
+
+    @property
+    def real(self) -> Path:
+        return self.root / "real"
+
+    @property
+    def trials(self) -> Path:
+        return self.root / "trials"
+
+    @property
+    def default_storage(self) -> str:
+        return f"sqlite:///{self.root / 'study.db'}"
+
+    def trial_dir(self, number: int) -> Path:
+        return self.trials / f"{number:05d}"
+
+
+def discover_real_clips(config: StudyConfig) -> list[RealClip]:
+    """Every pose file under data.real with its class (the file's own label, else its folder's name), filtered to
+    data.classes; the target class must be among them."""
+    clips = []
+    for path in iter_pose_files(config.data.real):
+        seq = load_poses(path)
+        label = seq.label or path.parent.name
+        if config.data.classes is None or label in config.data.classes:
+            clips.append(RealClip(path, label, str(seq.meta.get("take", ""))))
+    found = sorted({c.label for c in clips})
+    if config.target_class not in found:
+        known = ", ".join(found)
+        where = f"{config.data.real}: target_class"
+        raise ConfigError(f"{where}: no real clips of class {config.target_class!r} (found: {known})")
+    missing = sorted(set(config.data.classes or []) - set(found))
+    if missing:
+        raise ConfigError(f"{config.data.real}: data.classes: no real clips of {', '.join(map(repr, missing))}")
+    return clips

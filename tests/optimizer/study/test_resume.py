@@ -1,0 +1,116 @@
+"""A study resumes: completed trials are kept, the bank and real renders are loaded, a SIGKILLed trial is re-run.
+
+Runs the real command line with a fast configuration of the real embedded scorer (1 epoch, 32 px, 8 frames).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import optuna
+import pytest
+import yaml
+from optuna.trial import TrialState
+
+from optimizer.study import StudyPaths
+
+FAST = {
+    "name": "fast",
+    "target_class": "fall",
+    "data": {"real": "generation/samples/data", "classes": ["fall", "jump", "punch", "walk"]},
+    "render": {"size": 32, "real_views": "front", "synthetic_views": "front,random:2"},
+    "search": {"trials": 3, "seed": 0, "sampler": "random"},
+    "scorer": {"epochs": 2, "frames": 8, "size": 32, "batch_size": 8},
+}
+
+
+@pytest.fixture
+def fast_study(tmp_path):
+    path = tmp_path / "fast.yaml"
+    path.write_text(yaml.safe_dump(FAST))
+    return path, tmp_path / "studies"
+
+
+def load(studies):
+    paths = StudyPaths.for_study("fast", studies)
+    return optuna.load_study(study_name="fast", storage=paths.default_storage), paths
+
+
+def command(path, studies, trials):
+    return [sys.executable, "-m", "optimizer.cli", "optimize", str(path), "--trials", str(trials),
+            "--studies-dir", str(studies), "--device", "cpu"]
+
+
+def test_rerun_keeps_completed_trials_and_loads_the_bank(fast_study):
+    path, studies = fast_study
+    first = subprocess.run(command(path, studies, 2), capture_output=True, text=True)
+    assert first.returncode == 0, first.stderr
+    assert "pair bank: 1 pairs computed" in first.stdout and "baseline" in first.stdout
+    study, paths = load(studies)
+    before = {t.number: (t.params, t.value, t.datetime_complete) for t in study.trials}
+    assert study.trials[0].params["ratio"] == 0.0 and study.trials[0].user_attrs["baseline"]
+    bank_mtime = (paths.pairs / "manifest.json").stat().st_mtime_ns
+    real_mtime = (paths.real / "manifest.json").stat().st_mtime_ns
+
+    second = subprocess.run(command(path, studies, 3), capture_output=True, text=True)
+    assert second.returncode == 0, second.stderr
+    assert "pair bank: 1 pairs loaded from disk" in second.stdout and "videos loaded from disk" in second.stdout
+    study, _ = load(studies)
+    assert [t.state for t in study.trials] == [TrialState.COMPLETE] * 3
+    assert {n: (t.params, t.value, t.datetime_complete) for n, t in enumerate(study.trials) if n < 2} == before
+    assert (paths.pairs / "manifest.json").stat().st_mtime_ns == bank_mtime
+    assert (paths.real / "manifest.json").stat().st_mtime_ns == real_mtime
+    timings = study.trials[2].user_attrs["timings"]
+    assert set(timings) == {"generation_s", "render_s", "train_s", "eval_s", "overhead_s"}
+    assert timings["overhead_s"] < 1.0
+    # heavy frames are dropped after scoring; the manifest and the result stay
+    trial_dir = paths.trial_dir(2)
+    assert sorted(p.name for p in trial_dir.iterdir()) == ["manifest.json", "result.json"]
+
+
+def test_sigkill_mid_trial_then_rerun_finishes_the_rest(fast_study):
+    path, studies = fast_study
+    paths = StudyPaths.for_study("fast", studies)
+    proc = subprocess.Popen(command(path, studies, 3), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    killed = None
+    deadline = time.monotonic() + 240
+    try:
+        while time.monotonic() < deadline and proc.poll() is None:
+            if (paths.root / "study.db").exists():
+                try:
+                    trials = load(studies)[0].trials
+                except Exception:  # the schema may still be being created
+                    trials = []
+                running = [t for t in trials if t.state == TrialState.RUNNING and t.params]
+                if trials and trials[0].state == TrialState.COMPLETE and running:
+                    os.kill(proc.pid, signal.SIGKILL)
+                    killed = running[0]
+                    break
+            time.sleep(0.05)
+    finally:
+        if proc.poll() is None and killed is None:
+            proc.kill()
+        proc.wait()
+    assert killed is not None, "never saw a running trial after the first completed one"
+    study, _ = load(studies)
+    done_before = {t.number: t.datetime_complete for t in study.trials if t.state == TrialState.COMPLETE}
+    bank_mtime = (paths.pairs / "manifest.json").stat().st_mtime_ns
+
+    rerun = subprocess.run(command(path, studies, 3), capture_output=True, text=True)
+    assert rerun.returncode == 0, rerun.stderr
+    assert f"re-queued trials left running by a dead process: [{killed.number}]" in rerun.stdout
+    study, _ = load(studies)
+    finished = [t for t in study.trials if t.state == TrialState.COMPLETE]
+    assert len(finished) == 3
+    assert study.trials[killed.number].state == TrialState.FAIL
+    retry = [t for t in study.trials if t.user_attrs.get("retry_of") == killed.number]
+    assert len(retry) == 1 and retry[0].state == TrialState.COMPLETE and retry[0].params == killed.params
+    assert {n: study.trials[n].datetime_complete for n in done_before} == done_before  # not rerun
+    assert (paths.pairs / "manifest.json").stat().st_mtime_ns == bank_mtime
+    status = subprocess.run([sys.executable, "-m", "optimizer.cli", "status", "fast", "--studies-dir", str(studies)],
+                            capture_output=True, text=True)
+    assert status.returncode == 0 and f"retry of {killed.number}" in status.stdout and "*" in status.stdout

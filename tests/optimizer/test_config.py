@@ -1,0 +1,78 @@
+"""Bad study configs and arguments fail before any work, with one line naming the file and the key."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from optimizer.config import ConfigError, load_config
+from optimizer.study import StudyPaths, prepare_study
+
+BASE = {
+    "name": "demo",
+    "target_class": "fall",
+    "data": {"real": "generation/samples/data", "classes": ["fall", "jump", "punch", "walk"]},
+}
+
+
+def write(tmp_path, **changes):
+    config = {**BASE, **changes}
+    path = tmp_path / "demo.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+def test_the_demo_config_is_valid():
+    config = load_config("studies/fall.yaml")
+    assert config.target_class == "fall" and config.search.weight == (0.0, 1.0) and config.data.real.is_dir()
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"search": {"weight": [-0.1, 1.0]}}, r"search\.weight: must be a range \[low, high\] within \[0, 1\]"),
+        ({"search": {"weight": [0.2, 1.5]}}, r"search\.weight: must be a range"),
+        ({"search": {"sampler": "bayes"}}, r"search\.sampler: unknown sampler 'bayes' \(known: tpe, gp, random\)"),
+        ({"search": {"ratio": [-1, 2]}}, r"search\.ratio: must be a range"),
+        ({"colour": "blue"}, r"colour: unknown key"),
+        ({"render": {"size": 64, "fps": 30}}, r"render\.fps: unknown key"),
+        ({"data": {"real": "no/such/folder"}}, r"data\.real: path no/such/folder does not exist"),
+        ({"metric": "f2"}, r"metric: unknown metric 'f2'"),
+        ({"blend_method": "slerp"}, r"blend_method: unknown blend method 'slerp'"),
+        ({"data": {"real": "generation/samples/data", "classes": ["jump", "walk"]}}, r"target_class: 'fall' is not in data\.classes"),
+    ],
+)
+def test_bad_config_is_one_line_naming_file_and_key(tmp_path, changes, message):
+    path = write(tmp_path, **changes)
+    with pytest.raises(ConfigError, match=message) as info:
+        load_config(path)
+    assert str(info.value).startswith(f"{path}: ") and "\n" not in str(info.value)
+
+
+def test_unknown_class_fails_before_any_work(tmp_path):
+    config = load_config(write(tmp_path, data={"real": "generation/samples/data"}), target_class="skydive")
+    paths = StudyPaths.for_study("demo", tmp_path / "studies")
+    with pytest.raises(ConfigError, match=r"target_class: no real clips of class 'skydive' \(found: fall, jump, kick"):
+        prepare_study(config, paths=paths)
+    assert not (tmp_path / "studies").exists()
+
+
+def test_class_too_small_to_split_is_named(tmp_path):
+    config = load_config(write(tmp_path, target_class="run", data={"real": "generation/samples/data"}))
+    with pytest.raises(Exception, match="class 'kick': needs at least 3 real clips"):
+        prepare_study(config, paths=StudyPaths.for_study("demo", tmp_path / "studies"))
+    assert not (tmp_path / "studies").exists()
+
+
+def test_cli_errors_are_one_line_and_write_nothing(tmp_path, autosynthda):
+    path = write(tmp_path, search={"sampler": "bayes"})
+    done = autosynthda("optimize", path, "--studies-dir", tmp_path / "studies")
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [f"error: {path}: search.sampler: unknown sampler 'bayes' (known: tpe, gp, random)"]
+    done = autosynthda("optimize", write(tmp_path), "--class", "skydive", "--studies-dir", tmp_path / "studies")
+    assert done.returncode == 2 and "target_class: 'skydive' is not in data.classes" in done.stderr
+    done = autosynthda("optimize", tmp_path / "missing.yaml")
+    assert done.returncode == 2 and done.stderr.strip() == f"error: {tmp_path / 'missing.yaml'}: file: does not exist"
+    done = autosynthda("optimize", write(tmp_path), "--trials", "0", "--studies-dir", tmp_path / "studies")
+    assert done.returncode == 2 and "--trials: must be >= 1" in done.stderr
+    assert not (tmp_path / "studies").exists()
