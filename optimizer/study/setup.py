@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import optuna
@@ -46,14 +47,17 @@ def render_settings(config: StudyConfig, device: str = "auto") -> RenderSettings
 
 
 def open_storage(url: str) -> optuna.storages.BaseStorage:
-    if url.startswith(("sqlite", "postgresql", "mysql")):
+    if not url.startswith(("sqlite", "postgresql", "mysql")):
+        return optuna.storages.get_storage(url)
+    with warnings.catch_warnings():
+        # Heartbeats are "experimental" in Optuna 5 yet the documented way to recover crashed trials.
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         return RDBStorage(
             url,
             heartbeat_interval=HEARTBEAT_INTERVAL_S,
             grace_period=GRACE_PERIOD_S,
             heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(max_retry=MAX_RETRY),
         )
-    return optuna.storages.get_storage(url)
 
 
 def prepare_study(
