@@ -1,8 +1,10 @@
-"""`autosynthda poses ...`: convert pose files to the canonical format and inspect them."""
+"""`autosynthda poses ...`: convert pose files to the canonical format and inspect them; extract poses from videos
+and import other estimators' output into a pose bank."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import typer
@@ -17,6 +19,9 @@ from generation.poses import (
     save_canonical,
 )
 from optimizer.cli.app import app
+
+if TYPE_CHECKING:
+    from generation.extract import ReportRow
 
 poses_app = typer.Typer(no_args_is_help=True, help="Read, convert and inspect 3D pose files.")
 app.add_typer(poses_app, name="poses")
@@ -68,3 +73,54 @@ def info(
     ]
     for name, value in rows:
         typer.echo(f"{name:<10} {value}")
+
+
+def _finish(rows: list[ReportRow], src: Path, report: Path) -> None:
+    """Write the CSV, print the table; exit code 2 (one line) when nothing was converted."""
+    from generation.extract import format_table, require_success, summary, write_report
+
+    write_report(rows, report)
+    typer.echo(format_table(rows))
+    typer.echo(f"{summary(rows)}; report {report}")
+    require_success(rows, src, report)
+
+
+@poses_app.command("extract")
+def extract(
+    videos_dir: Path = typer.Argument(..., help="<class>/<video>.mp4|avi|mov, TAO <class>/<video>/rgb/*.jpg|png."),
+    out: Path = typer.Option(..., "--out", help="Pose bank: writes <out>/<class>/<video>.npz."),
+    workers: int = typer.Option(0, "--workers", help="Processes (0 = one per CPU core)."),
+    min_detection: float = typer.Option(0.6, "--min-detection", help="Skip videos with a person in fewer frames."),
+    max_gap: int = typer.Option(10, "--max-gap", help="Fill runs of up to N frames without a person; cut at longer."),
+    smooth_s: float = typer.Option(0.2, "--smooth", help="Savitzky-Golay window in seconds (0 = off)."),
+    max_frames: int | None = typer.Option(None, "--max-frames", help="Read at most N frames of each video."),
+    fps: float = typer.Option(30.0, "--fps", help="Frame rate of TAO frame folders (videos carry their own)."),
+    bone_tolerance: float = typer.Option(
+        0.3, "--bone-tolerance", help="Drop detections with a limb this fraction off its median length (0 = off)."
+    ),
+    report: Path | None = typer.Option(None, "--report", help="CSV report (default <out>/extract_report.csv)."),
+) -> None:
+    """Extract 3D poses from videos with MediaPipe Pose (offline, CPU) into canonical SMPL-22 .npz, one a video."""
+    from generation.extract import ExtractOptions, extract_videos
+
+    options = ExtractOptions(
+        min_detection=min_detection, max_gap=max_gap, smooth_seconds=smooth_s, max_frames=max_frames, folder_fps=fps,
+        bone_tolerance=bone_tolerance,
+    )
+    rows = extract_videos(videos_dir, out, options, workers=workers)
+    _finish(rows, videos_dir, report or out / "extract_report.csv")
+
+
+@poses_app.command("import")
+def import_(
+    src_dir: Path = typer.Argument(..., help="<class>/ folders of pose files from another estimator."),
+    out: Path = typer.Option(..., "--out", help="Pose bank: writes <out>/<class>/<name>.npz."),
+    fmt: str = typer.Option("auto", "--format", help="strided, humanml3d, bvh or auto (by suffix)."),
+    fps: float | None = typer.Option(None, "--fps", help="Frame rate of StridedTransformer files (default 30)."),
+    report: Path | None = typer.Option(None, "--report", help="CSV report (default <out>/import_report.csv)."),
+) -> None:
+    """Import StridedTransformer .npz, HumanML3D .npy or BVH folders as canonical .npz (label = class folder)."""
+    from generation.extract import import_poses
+
+    rows = import_poses(src_dir, out, fmt, fps=fps)
+    _finish(rows, src_dir, report or out / "import_report.csv")
