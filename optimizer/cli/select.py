@@ -1,0 +1,48 @@
+"""`autosynthda select`: re-evaluate a study's best (weight, ratio) with fresh seeds; mean and 95% CI."""
+
+from __future__ import annotations
+
+from functools import partial
+from pathlib import Path
+
+import optuna
+import typer
+from optuna.trial import TrialState
+from rich.console import Console
+
+from optimizer.cli.app import app
+from optimizer.config import ConfigError, load_config
+from optimizer.study import StudyPaths, make_scorer, prepare_study
+from optimizer.study.selection import format_selection, run_selection, study_evaluator
+
+
+@app.command("select")
+def select(
+    study_file: Path = typer.Argument(..., help="Study config, e.g. studies/fall.yaml."),
+    top: int = typer.Option(3, "--top", help="How many of the best (weight, ratio) to re-evaluate."),
+    seeds: int = typer.Option(3, "--seeds", help="Fresh seeds per candidate (>= 2, for the interval)."),
+    target_class: str | None = typer.Option(None, "--class", help="As given to optimize (names the study)."),
+    storage: str | None = typer.Option(None, "--storage", help="Optuna storage URL (default: studies/<name>/)."),
+    device: str = typer.Option("auto", "--device", help="auto (cuda if available), cpu, cuda, cuda:N."),
+    studies_dir: Path | None = typer.Option(None, "--studies-dir", help="Where studies/<name>/ state is."),
+) -> None:
+    """Score the best --top points again with --seeds seeds no trial used; the best mean is chosen. Stored in the
+    study (an interrupted run resumes) and shown by `autosynthda status`."""
+    if top < 1:
+        raise ConfigError(f"--top: must be >= 1, got {top}")
+    if seeds < 2:
+        raise ConfigError(f"--seeds: must be >= 2 for a confidence interval, got {seeds}")
+    config = load_config(study_file, target_class=target_class)
+    if target_class is not None and target_class != load_config(study_file).target_class:
+        config = config.model_copy(update={"name": f"{config.name}_{target_class}"})  # as optimize names it
+    paths = StudyPaths.for_study(config.name, studies_dir)
+    if storage is None and not (paths.root / "study.db").is_file():
+        raise ConfigError(f"{paths.root}: study: no study here yet (run `autosynthda optimize` first)")
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    say = partial(Console(soft_wrap=True).print, markup=False, highlight=False)
+    prepared = prepare_study(config, paths=paths, storage=storage, device=device, log=say)
+    if not prepared.study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
+        raise ConfigError(f"{paths.root}: study: no completed trial to select from")
+    evaluate = study_evaluator(prepared, make_scorer(config, device))
+    summary = run_selection(prepared.study, evaluate, top=top, seeds=seeds, metric=config.metric, log=say)
+    say(format_selection(summary))

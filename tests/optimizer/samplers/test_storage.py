@@ -1,0 +1,129 @@
+"""The search lives in the storage: a SIGKILLed worker's study resumes on the same trajectory, and three worker
+processes on one SQLite storage share one trajectory; no probe is lost or evaluated twice."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import optuna
+import pytest
+from optuna.trial import TrialState
+
+from optimizer.samplers import PROBE_ATTR, sampler_done
+
+sys.path.insert(0, str(Path(__file__).parent))
+from fd_worker import STUDY, toy_sampler, toy_value  # noqa: E402
+
+from optimizer.samplers.sampler import CRN_SEED_ATTR  # noqa: E402
+from optimizer.study.setup import open_storage  # noqa: E402
+
+WORKER = Path(__file__).with_name("fd_worker.py")
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+
+def create(tmp_path):
+    url = f"sqlite:///{tmp_path / 'study.db'}"
+    study = optuna.create_study(study_name=STUDY, storage=open_storage(url), direction="maximize")
+    study.enqueue_trial({"weight": 0.5, "ratio": 0.0}, user_attrs={"baseline": True})  # as prepare_study does
+    return url
+
+
+def load(url, mode):
+    return optuna.load_study(study_name=STUDY, storage=open_storage(url), sampler=toy_sampler(mode))
+
+
+def worker(url, mode, trials, sleep_s):
+    return subprocess.Popen([sys.executable, str(WORKER), url, mode, str(trials), str(sleep_s)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def reference(mode, trials):
+    """The same search in one process, in memory, uninterrupted."""
+    sampler = toy_sampler(mode)
+    study = optuna.create_study(direction="maximize", sampler=sampler)
+    study.enqueue_trial({"weight": 0.5, "ratio": 0.0}, user_attrs={"baseline": True})
+    while len(study.trials) < trials and not sampler_done(study):
+        study.optimize(lambda t: toy_value(t.suggest_float("weight", 0, 1), t.suggest_float("ratio", 0, 2),
+                                           t.storage.get_trial_system_attrs(t._trial_id).get(CRN_SEED_ATTR)),
+                       n_trials=1)
+    return study, sampler
+
+
+def probes(study):
+    """Probe key -> (params, seed) of every completed probe trial; fails on a probe completed twice."""
+    done = {}
+    for t in study.trials:
+        probe = t.system_attrs.get(PROBE_ATTR)
+        if t.state == TrialState.COMPLETE and probe and probe["key"] != "final":  # "final": asked for after the end
+            assert probe["key"] not in done, f"probe {probe['key']} evaluated twice"
+            done[probe["key"]] = (t.params, probe["seed"])
+    return done
+
+
+def test_sigkill_mid_trial_then_resume_continues_the_trajectory(tmp_path):
+    url, trials = create(tmp_path), 11  # the baseline, the 4-point design and 3 SPSA iterations
+    proc = worker(url, "spsa", trials, 0.3)
+    killed = None
+    deadline = time.monotonic() + 60
+    try:
+        while time.monotonic() < deadline and proc.poll() is None and killed is None:
+            current = load(url, "spsa").trials
+            running = [t for t in current if t.state == TrialState.RUNNING and t.params]
+            if sum(t.state == TrialState.COMPLETE for t in current) >= 4 and running:
+                os.kill(proc.pid, signal.SIGKILL)
+                killed = running[0]
+            time.sleep(0.05)
+    finally:
+        if proc.poll() is None and killed is None:
+            proc.kill()
+        proc.wait()
+    assert killed is not None, "never saw a probe running after four finished trials"
+
+    resumed = worker(url, "spsa", trials, 0.0)
+    _, err = resumed.communicate(timeout=60)
+    assert resumed.returncode == 0, err
+    study = load(url, "spsa")
+    assert study.trials[killed.number].state == TrialState.FAIL
+    retry = [t for t in study.trials if t.user_attrs.get("retry_of") == killed.number]
+    assert len(retry) == 1 and retry[0].state == TrialState.COMPLETE and retry[0].params == killed.params
+    assert retry[0].system_attrs[PROBE_ATTR] == killed.system_attrs[PROBE_ATTR]  # same probe, same CRN seed
+
+    ref_study, ref_sampler = reference("spsa", trials)
+    assert probes(study) == probes(ref_study)  # every probe once, at the same point with the same seed
+    sampler = toy_sampler("spsa")
+    assert sampler.replay(study.trials).trace == ref_sampler.replay(ref_study.trials).trace
+
+
+@pytest.mark.parametrize("mode", ["spsa", "legacy"])
+def test_three_workers_share_one_trajectory(tmp_path, mode):
+    url = create(tmp_path)
+    trials = 13 if mode == "spsa" else 40  # spsa: the baseline, the design, 4 iterations; legacy stops by itself
+    procs = [worker(url, mode, trials, 0.2) for _ in range(3)]
+    for proc in procs:
+        _, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err
+    study = load(url, mode)
+    assert not [t.number for t in study.trials if t.state != TrialState.COMPLETE]
+    pids = {t.user_attrs["worker"]["pid"] for t in study.trials if "worker" in t.user_attrs}
+    assert len(pids) >= 2, "the trials were not shared between workers"
+
+    done = probes(study)
+    ref_study, ref_sampler = reference(mode, trials)
+    expected = probes(ref_study)
+    sampler = toy_sampler(mode)
+    if mode == "legacy":
+        # workers that were waiting when the search ended each re-evaluate the answer once ("final"), then stop
+        assert done == expected and sampler_done(study) is not None
+        assert sum(t.system_attrs[PROBE_ATTR]["key"] == "final" for t in study.trials[1:]) <= 2
+        assert sampler.plan(study).recommendation == ref_sampler.plan(ref_study).recommendation
+    else:
+        # workers may start up to two trials past the budget: those are the next iteration's probes, never repeats
+        assert set(expected) <= set(done) and len(done) - len(expected) <= 2
+        assert {k: done[k] for k in expected} == expected
+        ref_trace = ref_sampler.replay(ref_study.trials).trace
+        assert ref_trace and sampler.replay(study.trials).trace[: len(ref_trace)] == ref_trace
