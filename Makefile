@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # torch comes first and pinned: on a CPU machine 2.13.0 is a local CPU wheel, anything else pulls GBs of CUDA.
 TORCH_SPEC ?= $(if $(shell command -v nvidia-smi 2>/dev/null),torch,torch==2.13.0)
 
-.PHONY: setup test optimize status lint bench bench-render clean
+.PHONY: setup test optimize status lint bench bench-render bench-samplers clean
 
 setup: $(STAMP)
 
@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet "$(TORCH_SPEC)"
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m pip install --quiet -e ".[dev,extract]"
 	touch $(STAMP)
 
 test: setup
@@ -23,17 +23,22 @@ test: setup
 # `make optimize CLASS=fall [TRIALS=N]`: studies/<CLASS>.yaml when it exists, else the fall demo with --class CLASS.
 CLASS ?= fall
 STUDY_FILE = $(if $(wildcard studies/$(CLASS).yaml),studies/$(CLASS).yaml,studies/fall.yaml)
+CLASS_FLAG = $(if $(wildcard studies/$(CLASS).yaml),,--class $(CLASS))
 optimize: setup
-	$(BIN)/autosynthda optimize $(STUDY_FILE) --class $(CLASS) $(if $(TRIALS),--trials $(TRIALS)) $(if $(DEVICE),--device $(DEVICE))
+	$(BIN)/autosynthda optimize $(STUDY_FILE) $(CLASS_FLAG) $(if $(TRIALS),--trials $(TRIALS)) $(if $(DEVICE),--device $(DEVICE))
 
 status: setup
 	$(BIN)/autosynthda status $(STUDY_FILE)
 
 # Benchmarks write their tables under bench/results/ (speed targets live there, never in tests).
-bench: bench-render
+bench: bench-render bench-samplers
 
 bench-render: setup
 	$(BIN)/autosynthda bench render
+
+# legacy, spsa, TPE, GP, random on toy objectives of known optimum -> bench/results/samplers.md (~10 min on 2 cores)
+bench-samplers: setup
+	$(BIN)/autosynthda bench samplers
 
 lint: setup
 	$(BIN)/python -m ruff check optimizer generation tests

@@ -6,15 +6,16 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from generation.blend import BLEND_METHODS
 from generation.errors import AutoSynthDaError
 from optimizer.scoring.protocol import METRICS
+from optimizer.scoring.tao.config import TaoConfig
 
 REPO = Path(__file__).resolve().parents[1]
-SAMPLERS = ("tpe", "gp", "random")
-SCORERS = ("embedded",)
+SAMPLERS = ("tpe", "gp", "random", "legacy", "spsa")
+SCORERS = ("embedded", "tao")
 
 
 class ConfigError(AutoSynthDaError, ValueError):
@@ -50,12 +51,69 @@ class RenderConfig(_Strict):
     appearance: Literal["synthda", "randomized"] = "synthda"
 
 
+class LegacySearchConfig(_Strict):
+    """sampler: legacy, SynthDa's calculate_new_weight. ratio None: the middle of search.ratio (it is held fixed)."""
+
+    start: float = Field(default=0.5, ge=0.0, le=1.0)
+    step: float = Field(default=0.1, gt=0.0, le=1.0)
+    tol: float = Field(default=1e-3, gt=0.0)
+    max_iter: int = Field(default=20, ge=1)
+    ratio: float | None = Field(default=None, ge=0.0)
+
+
+class SpsaSearchConfig(_Strict):
+    """sampler: spsa. init points of a Latin hypercube first, then SPSA from the best (init 0: from start, None the
+    middle); step and probe are fractions of each range; ratio set: held fixed and the weight searched alone;
+    max_iter None: until the trial budget."""
+
+    init: int = Field(default=4, ge=0)
+    step: float = Field(default=0.1, gt=0.0, le=1.0)
+    probe: float = Field(default=0.1, gt=0.0, le=0.5)
+    repeats: int = Field(default=1, ge=1)
+    max_iter: int | None = Field(default=None, ge=1)
+    alpha: float = Field(default=0.602, gt=0.0)
+    gamma: float = Field(default=0.101, ge=0.0)
+    stability: float = Field(default=2.0, ge=0.0)
+    max_step: float = Field(default=0.25, gt=0.0, le=1.0)
+    start: tuple[float, float] | None = None
+    ratio: float | None = Field(default=None, ge=0.0)
+    average: bool = True  # recommend the mean of the last half of the iterates (steadier under noise)
+
+
+class FinalSelectionConfig(_Strict):
+    """Re-evaluate the best `top` (weight, ratio) with `seeds` fresh seeds at the end of optimize."""
+
+    top: int = Field(default=3, ge=1)
+    seeds: int = Field(default=3, ge=2)  # a confidence interval needs two values
+
+
 class SearchConfig(_Strict):
     weight: tuple[float, float] = (0.0, 1.0)
     ratio: tuple[float, float] = (0.0, 2.0)
-    sampler: str = "tpe"
+    sampler: str = "spsa"  # bench/results/samplers.md: see the README, "Which sampler"
     trials: int = Field(default=8, ge=1)
     seed: int = 0
+    legacy: LegacySearchConfig = LegacySearchConfig()
+    spsa: SpsaSearchConfig = SpsaSearchConfig()
+    final_selection: FinalSelectionConfig | None = None
+
+    @field_validator("legacy")
+    @classmethod
+    def _legacy_in_ranges(cls, value: LegacySearchConfig, info: ValidationInfo) -> LegacySearchConfig:
+        _check_in_range("start", value.start, info.data.get("weight"), "search.weight")
+        _check_in_range("ratio", value.ratio, info.data.get("ratio"), "search.ratio")
+        return value
+
+    @field_validator("spsa")
+    @classmethod
+    def _spsa_in_ranges(cls, value: SpsaSearchConfig, info: ValidationInfo) -> SpsaSearchConfig:
+        if value.start is not None and value.init:
+            raise ValueError(f"start is used only with init: 0 (else it starts from the best of {value.init} points)")
+        if value.start is not None:
+            _check_in_range("start[0]", value.start[0], info.data.get("weight"), "search.weight")
+            _check_in_range("start[1]", value.start[1], info.data.get("ratio"), "search.ratio")
+        _check_in_range("ratio", value.ratio, info.data.get("ratio"), "search.ratio")
+        return value
 
     @field_validator("weight")
     @classmethod
@@ -81,7 +139,15 @@ class SearchConfig(_Strict):
         return value
 
 
+def _check_in_range(key: str, value: float | None, bounds: tuple[float, float] | None, where: str) -> None:
+    if value is not None and bounds is not None and not (bounds[0] <= value <= bounds[1]):
+        raise ValueError(f"{key} {value} is outside {where} [{bounds[0]}, {bounds[1]}]")
+
+
 class ScorerConfig(_Strict):
+    """kind embedded: the in-process torch scorer (epochs ... lr are its settings). kind tao: NVIDIA TAO
+    action_recognition, configured by the `tao:` section (defaults when omitted). seed is both's training seed."""
+
     kind: str = "embedded"
     epochs: int = Field(default=30, ge=1)
     frames: int = Field(default=16, ge=2)
@@ -89,6 +155,24 @@ class ScorerConfig(_Strict):
     batch_size: int = Field(default=8, ge=1)
     lr: float = Field(default=1e-3, gt=0)
     seed: int = 0
+    tao: TaoConfig | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _tao_defaults(cls, data: object) -> object:
+        if isinstance(data, dict) and data.get("kind") == "tao" and data.get("tao") is None:
+            return {**data, "tao": {}}
+        return data
+
+    @model_validator(mode="after")
+    def _settings_of_the_kind(self) -> ScorerConfig:
+        if self.kind != "tao" and self.tao is not None:
+            raise ValueError(f"tao: only read when scorer.kind is 'tao' (it is {self.kind!r})")
+        embedded_only = sorted(self.model_fields_set & {"epochs", "frames", "size", "batch_size", "lr"})
+        if self.kind == "tao" and embedded_only:
+            key = embedded_only[0]
+            raise ValueError(f"{key}: an embedded-scorer setting; TAO's are under scorer.tao (e.g. tao.epochs)")
+        return self
 
     @field_validator("kind")
     @classmethod

@@ -45,3 +45,23 @@ def bench_render(
             writers={"jpg": writer("jpg"), "png": writer("png")},
         )
     typer.echo(out.read_text())
+
+
+@bench_app.command("samplers")
+def bench_samplers(
+    seeds: int = typer.Option(30, "--seeds", help="Seeds per objective, noise level and sampler."),
+    gp_seeds: int | None = typer.Option(None, "--gp-seeds", help="GP seeds (default: --seeds)."),
+    jobs: int = typer.Option(2, "--jobs", help="Worker processes."),
+    out: Path = typer.Option(Path("bench/results/samplers.md"), "--out", help="Where the table goes."),
+) -> None:
+    """legacy, spsa, TPE, GP and random on toy objectives of known optimum (noise 0, 0.01, 0.03): trials until the
+    answer is within 0.02 of the optimum, and its distance after 10 / 20 / 40 trials."""
+    import time
+
+    from optimizer.samplers.benchmark import run_benchmark, write_table
+
+    started = time.perf_counter()
+    gp_seeds = seeds if gp_seeds is None else gp_seeds
+    cells = run_benchmark(seeds, gp_seeds, jobs, log=typer.echo)
+    wall = time.perf_counter() - started
+    typer.echo(write_table(cells, out, seeds=seeds, gp_seeds=gp_seeds, jobs=jobs, wall=wall))

@@ -11,6 +11,7 @@ from rich.console import Console
 
 from optimizer.cli.app import app
 from optimizer.config import ConfigError, load_config
+from optimizer.scoring.tao import RUNTIMES
 from optimizer.study import StudyPaths, format_table, make_scorer, open_storage, prepare_study, run_study, trials_table
 
 
@@ -24,11 +25,21 @@ def optimize(
     ),
     device: str = typer.Option("auto", "--device", help="auto (cuda if available), cpu, cuda, cuda:N."),
     studies_dir: Path | None = typer.Option(None, "--studies-dir", help="Where studies/<name>/ state goes."),
+    runtime: str | None = typer.Option(
+        None, "--runtime", help="TAO studies: docker, apptainer or local (overrides scorer.tao.runtime)."
+    ),
 ) -> None:
     """Run (or resume) a study until it has --trials finished trials, then print the table and the best (w, r)."""
     if trials is not None and trials < 1:
         raise ConfigError(f"--trials: must be >= 1, got {trials}")
-    config = load_config(study_file, target_class=target_class, **{"search.trials": trials})
+    overrides: dict[str, object] = {"search.trials": trials}
+    if runtime is not None:
+        if runtime not in RUNTIMES:
+            raise ConfigError(f"--runtime: must be one of {', '.join(RUNTIMES)}, got {runtime!r}")
+        if (kind := load_config(study_file).scorer.kind) != "tao":
+            raise ConfigError(f"--runtime: only for TAO studies (scorer.kind tao); {study_file} uses {kind!r}")
+        overrides["scorer.tao.runtime"] = runtime
+    config = load_config(study_file, target_class=target_class, **overrides)
     if target_class is not None and target_class != load_config(study_file).target_class:
         config = config.model_copy(update={"name": f"{config.name}_{target_class}"})  # its own study, own state
     optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -39,8 +50,9 @@ def optimize(
         f"study {config.name}: target class {config.target_class!r}, {config.search.trials} trials, "
         f"sampler {config.search.sampler}, metric {config.metric} -> {paths.root}"
     )
+    scorer = make_scorer(config, device)  # before any rendering: a missing Docker daemon or image fails at once
     prepared = prepare_study(config, paths=paths, storage=storage, device=device, log=say)
-    summary = run_study(prepared, make_scorer(config, device), config.search.trials, console)
+    summary = run_study(prepared, scorer, config.search.trials, console)
     say(format_table(trials_table(prepared.study)))
     if summary.driver_overhead_s:
         mean = sum(summary.driver_overhead_s) / len(summary.driver_overhead_s)

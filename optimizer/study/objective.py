@@ -10,6 +10,7 @@ from collections.abc import Callable
 import optuna
 
 from generation.dataset import assemble_trial
+from optimizer.samplers import trial_crn_seed
 from optimizer.scoring import Scorer, ScoringPruned, TrialDataset
 from optimizer.study.recovery import WORKER_ATTR, worker_identity
 from optimizer.study.setup import PreparedStudy
@@ -36,7 +37,8 @@ class TrialObjective:
         trial.set_user_attr(WORKER_ATTR, worker_identity())
         weight = trial.suggest_float("weight", *cfg.search.weight)
         ratio = trial.suggest_float("ratio", *cfg.search.ratio)
-        seed = generation_seed(cfg.search.seed, trial.number)
+        crn = trial_crn_seed(trial)  # set by the finite-difference sampler: the +h and -h probes share it
+        seed = generation_seed(cfg.search.seed, trial.number) if crn is None else crn
         trial_dir = paths.trial_dir(trial.number)
         try:
             self.stage("generate + render")
@@ -54,7 +56,7 @@ class TrialObjective:
             self.stage("train + evaluate")
             result = self.scorer.score(
                 TrialDataset.from_manifest(trial_dir),
-                seed=cfg.scorer.seed,
+                seed=cfg.scorer.seed if crn is None else crn,
                 report=lambda epoch, value: _report(trial, epoch, value),
             )
         except ScoringPruned:
@@ -62,6 +64,9 @@ class TrialObjective:
             raise optuna.TrialPruned() from None
         except Exception as exc:
             trial.set_user_attr("fail_reason", " ".join(f"{type(exc).__name__}: {exc}".split())[:500])
+            if getattr(exc, "log_tail", ""):  # a scorer that ran a tool (TAO) attaches its last log lines
+                trial.set_user_attr("log_tail", exc.log_tail)
+            _drop_frames(trial_dir, keep=cfg.keep_trial_data)  # the manifest and logs explain it; frames are heavy
             raise
         timings = manifest.extra["timings"]
         stages = {

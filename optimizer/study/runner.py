@@ -12,9 +12,11 @@ from rich.console import Console
 from rich.status import Status
 
 from generation.errors import AutoSynthDaError
+from optimizer.samplers import sampler_done
 from optimizer.scoring import Scorer
 from optimizer.study.objective import STAGES, TrialObjective
 from optimizer.study.recovery import requeue_dead_trials
+from optimizer.study.selection import run_selection, study_evaluator
 from optimizer.study.setup import PreparedStudy
 
 MAX_CONSECUTIVE_FAILURES = 3
@@ -44,6 +46,9 @@ def run_study(prepared: PreparedStudy, scorer: Scorer, n_trials: int, console: C
         console.print(f"re-queued trials left running by a dead process: {summary.requeued}", markup=False)
     failures = 0
     while (done := finished_trials(study)) < n_trials:
+        if (stopped := sampler_done(study)) is not None:  # a finite-difference search that has converged
+            console.print(f"sampler finished after {done} trials: {stopped.reason}", markup=False)
+            break
         label = f"trial {done + 1}/{n_trials}"
         status = console.status(label)
         objective = TrialObjective(prepared, scorer, stage=partial(_show_stage, status, label))
@@ -58,6 +63,11 @@ def run_study(prepared: PreparedStudy, scorer: Scorer, n_trials: int, console: C
         if failures >= MAX_CONSECUTIVE_FAILURES:
             reason = trial.user_attrs.get("fail_reason", "see the log above")
             raise StudyFailed(f"{prepared.config.name}: {failures} trials in a row failed; last: {reason}")
+    final = prepared.config.search.final_selection
+    if final is not None:  # off by default: it costs top x seeds more trainings; the trials table shows the result
+        say = partial(console.print, markup=False, highlight=False)
+        evaluate = study_evaluator(prepared, scorer)
+        run_selection(study, evaluate, top=final.top, seeds=final.seeds, metric=prepared.config.metric, log=say)
     return summary
 
 

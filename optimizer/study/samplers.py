@@ -4,14 +4,42 @@ from __future__ import annotations
 
 import optuna
 
-from optimizer.config import SAMPLERS, ConfigError
+from optimizer.config import SAMPLERS, ConfigError, SearchConfig
 
 
-def make_sampler(name: str, seed: int) -> optuna.samplers.BaseSampler:
+def make_sampler(name: str, seed: int, search: SearchConfig | None = None) -> optuna.samplers.BaseSampler:
+    """search gives the ranges and the finite-difference options (legacy, spsa); without it, SearchConfig's defaults."""
     if name == "tpe":
         return optuna.samplers.TPESampler(seed=seed)
     if name == "gp":
         return optuna.samplers.GPSampler(seed=seed)
     if name == "random":
         return optuna.samplers.RandomSampler(seed=seed)
+    if name in ("legacy", "spsa"):
+        return _finite_difference(name, seed, search or SearchConfig())
     raise ConfigError(f"search.sampler: unknown sampler {name!r} (known: {', '.join(SAMPLERS)})")
+
+
+def _finite_difference(name: str, seed: int, search: SearchConfig) -> optuna.samplers.BaseSampler:
+    from optimizer.samplers import FiniteDifferenceSampler, LegacyOptions, SpsaOptions
+    from optimizer.study.recovery import requeue_dead_trials
+
+    bounds = {"weight": search.weight, "ratio": search.ratio}
+    lg, sp = search.legacy, search.spsa
+    legacy = LegacyOptions(start=lg.start, step=lg.step, tol=lg.tol, max_iter=lg.max_iter, ratio=lg.ratio)
+    start = None
+    if sp.start is not None:  # the config gives raw values, the search runs in [0, 1] per range
+        unit = [_unit(sp.start[0], search.weight), _unit(sp.start[1], search.ratio)]
+        start = tuple(unit[:1] if sp.ratio is not None else unit)
+    spsa = SpsaOptions(
+        init=sp.init, start=start, step=sp.step, probe=sp.probe, alpha=sp.alpha, gamma=sp.gamma, stability=sp.stability,
+        max_step=sp.max_step, repeats=sp.repeats, max_iter=sp.max_iter, ratio=sp.ratio, average=sp.average,
+    )
+    # While every probe it needs is in flight, a worker fails the trials of dead workers on its host (as a restart
+    # would) rather than wait for them forever.
+    return FiniteDifferenceSampler(name, bounds=bounds, legacy=legacy, spsa=spsa, seed=seed, reap=requeue_dead_trials)
+
+
+def _unit(value: float, bounds: tuple[float, float]) -> float:
+    low, high = bounds
+    return 0.5 if high == low else (value - low) / (high - low)

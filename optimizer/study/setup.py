@@ -73,7 +73,7 @@ def prepare_study(
         study_name=config.name,
         storage=open_storage(storage or paths.default_storage),
         direction="maximize",
-        sampler=make_sampler(config.search.sampler, config.search.seed),
+        sampler=make_sampler(config.search.sampler, config.search.seed, config.search),
         load_if_exists=True,
     )
     if not study.trials:
@@ -112,9 +112,18 @@ def prepare_study(
 
 
 def make_scorer(config: StudyConfig, device: str = "auto") -> Scorer:
+    """The study's scorer, ready to run: for TAO its preflight (daemon, image, executable, model, key) has passed,
+    so a setup problem is one error before the first trial, not three failed trials."""
     from optimizer.scoring import EmbeddedScorer
 
     s = config.scorer
+    if s.kind == "tao":
+        from optimizer.scoring.tao import TaoScorer
+
+        assert s.tao is not None  # ScorerConfig fills the defaults for kind tao
+        scorer = TaoScorer.from_config(s.tao, study=config.name)
+        scorer.preflight()
+        return scorer
     return EmbeddedScorer(
         epochs=s.epochs, frames=s.frames, size=s.size, batch_size=s.batch_size, lr=s.lr, device=device
     )

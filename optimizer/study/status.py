@@ -5,7 +5,9 @@ from __future__ import annotations
 import optuna
 import pandas as pd
 
+from optimizer.samplers import STATE_ATTR
 from optimizer.study.objective import STAGES
+from optimizer.study.selection import SELECTION_ATTR, format_selection
 
 
 def trials_table(study: optuna.Study) -> pd.DataFrame:
@@ -45,10 +47,23 @@ def trials_table(study: optuna.Study) -> pd.DataFrame:
             notes.append(t.user_attrs["fail_reason"][:60])
         row["note"] = "; ".join(notes)
         rows.append(row)
-    return pd.DataFrame(rows)
+    table = pd.DataFrame(rows)
+    # Study-level results ride along for format_table: what a finite-difference search concluded, the final selection.
+    table.attrs.update(sampler=study.user_attrs.get(STATE_ATTR), selection=study.user_attrs.get(SELECTION_ATTR))
+    return table
 
 
 def format_table(table: pd.DataFrame) -> str:
     if table.empty:
         return "no trials yet"
-    return table.to_string(index=False, float_format=lambda v: f"{v:.3f}", na_rep="-")
+    text = table.to_string(index=False, float_format=lambda v: f"{v:.3f}", na_rep="-")
+    extra = [_format_sampler(table.attrs.get("sampler")), format_selection(table.attrs.get("selection"))]
+    return "\n".join([text, *(e for e in extra if e)])
+
+
+def _format_sampler(state: dict | None) -> str:
+    if not state:
+        return ""
+    point = ", ".join(f"{k} {v:.3f}" for k, v in state.get("recommendation", {}).items())
+    status = f"finished ({state['reason']})" if state.get("done") else f"iteration {state.get('iteration')}"
+    return f"{state.get('mode')} sampler: {status}; recommends {point}"

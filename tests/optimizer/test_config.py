@@ -32,7 +32,7 @@ def test_the_demo_config_is_valid():
     [
         ({"search": {"weight": [-0.1, 1.0]}}, r"search\.weight: must be a range \[low, high\] within \[0, 1\]"),
         ({"search": {"weight": [0.2, 1.5]}}, r"search\.weight: must be a range"),
-        ({"search": {"sampler": "bayes"}}, r"search\.sampler: unknown sampler 'bayes' \(known: tpe, gp, random\)"),
+        ({"search": {"sampler": "bayes"}}, r"search\.sampler: unknown sampler 'bayes' \(known: tpe, gp, random, legacy, spsa\)"),
         ({"search": {"ratio": [-1, 2]}}, r"search\.ratio: must be a range"),
         ({"colour": "blue"}, r"colour: unknown key"),
         ({"render": {"size": 64, "fps": 30}}, r"render\.fps: unknown key"),
@@ -68,7 +68,7 @@ def test_cli_errors_are_one_line_and_write_nothing(tmp_path, autosynthda):
     path = write(tmp_path, search={"sampler": "bayes"})
     done = autosynthda("optimize", path, "--studies-dir", tmp_path / "studies")
     assert done.returncode == 2
-    assert done.stderr.strip().splitlines() == [f"error: {path}: search.sampler: unknown sampler 'bayes' (known: tpe, gp, random)"]
+    assert done.stderr.strip().splitlines() == [f"error: {path}: search.sampler: unknown sampler 'bayes' (known: tpe, gp, random, legacy, spsa)"]
     done = autosynthda("optimize", write(tmp_path), "--class", "skydive", "--studies-dir", tmp_path / "studies")
     assert done.returncode == 2 and "target_class: 'skydive' is not in data.classes" in done.stderr
     done = autosynthda("optimize", tmp_path / "missing.yaml")
