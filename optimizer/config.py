@@ -22,6 +22,12 @@ class ConfigError(AutoSynthDaError, ValueError):
     """A study config or command-line override that cannot be used."""
 
 
+def _one_of(value: str, known: tuple[str, ...] | dict, what: str) -> str:
+    if value not in known:
+        raise ValueError(f"unknown {what} {value!r} (known: {', '.join(known)})")
+    return value
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -134,9 +140,7 @@ class SearchConfig(_Strict):
     @field_validator("sampler")
     @classmethod
     def _known_sampler(cls, value: str) -> str:
-        if value not in SAMPLERS:
-            raise ValueError(f"unknown sampler {value!r} (known: {', '.join(SAMPLERS)})")
-        return value
+        return _one_of(value, SAMPLERS, "sampler")
 
 
 def _check_in_range(key: str, value: float | None, bounds: tuple[float, float] | None, where: str) -> None:
@@ -177,9 +181,7 @@ class ScorerConfig(_Strict):
     @field_validator("kind")
     @classmethod
     def _known_scorer(cls, value: str) -> str:
-        if value not in SCORERS:
-            raise ValueError(f"unknown scorer {value!r} (known: {', '.join(SCORERS)})")
-        return value
+        return _one_of(value, SCORERS, "scorer")
 
 
 class StudyConfig(_Strict):
@@ -205,16 +207,12 @@ class StudyConfig(_Strict):
     @field_validator("blend_method")
     @classmethod
     def _known_method(cls, value: str) -> str:
-        if value not in BLEND_METHODS:
-            raise ValueError(f"unknown blend method {value!r} (known: {', '.join(BLEND_METHODS)})")
-        return value
+        return _one_of(value, BLEND_METHODS, "blend method")
 
     @field_validator("metric")
     @classmethod
     def _known_metric(cls, value: str) -> str:
-        if value not in METRICS:
-            raise ValueError(f"unknown metric {value!r} (known: {', '.join(METRICS)})")
-        return value
+        return _one_of(value, METRICS, "metric")
 
     @field_validator("target_class")
     @classmethod

@@ -26,3 +26,22 @@ def synthda_reference() -> Path:
 @pytest.fixture(scope="session")
 def mocap_dir() -> Path:
     return _shared_subdir("mocap")
+
+
+@pytest.fixture(scope="session")
+def bundled_real_clips():
+    """A function: the bundled sample clips of the given classes as RealClips (with their takes)."""
+    return _bundled_real_clips
+
+
+def _bundled_real_clips(classes: tuple[str, ...]):
+    from generation.dataset import RealClip
+    from generation.poses import load_canonical
+    from generation.samples import sample_files
+
+    clips = []
+    for path in sample_files():
+        seq = load_canonical(path)
+        if seq.label in classes:
+            clips.append(RealClip(path, seq.label, seq.meta.get("take", "")))
+    return clips

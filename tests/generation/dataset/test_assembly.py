@@ -11,7 +11,6 @@ from generation.dataset import (
     DatasetError,
     LayoutError,
     LeakError,
-    RealClip,
     RenderSettings,
     TrialManifest,
     assemble_trial,
@@ -22,22 +21,15 @@ from generation.dataset import (
 )
 from generation.errors import AutoSynthDaError
 from generation.pairs import PairPlan, build_pair_bank
-from generation.poses import load_canonical
-from generation.samples import sample_files
 
 CLASSES = ("fall", "jump", "walk")
 SETTINGS = RenderSettings(size=32, fmt="png", real_views="front", synthetic_views="front,random:3", batch_clips=32)
 
 
 @pytest.fixture(scope="module")
-def study(tmp_path_factory):
+def study(tmp_path_factory, bundled_real_clips):
     root = tmp_path_factory.mktemp("study")
-    real = []
-    for path in sample_files():
-        seq = load_canonical(path)
-        if seq.label in CLASSES:
-            real.append(RealClip(path, seq.label, seq.meta.get("take", "")))
-    splits = split_clips(real, seed=42)
+    splits = split_clips(bundled_real_clips(CLASSES), seed=42)
     train_falls = [c.path for c in splits.train if c.label == "fall"]
     bank = build_pair_bank(root / "pairs", PairPlan(mode="real-real", target_class="fall"), train_falls)
     renders = render_real_splits(root / "real", splits, SETTINGS, seed=42)

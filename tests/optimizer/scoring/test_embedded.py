@@ -10,10 +10,8 @@ import numpy as np
 import pytest
 import torch
 
-from generation.dataset import RealClip, RenderSettings, assemble_trial, render_real_splits, split_clips
+from generation.dataset import RenderSettings, assemble_trial, render_real_splits, split_clips
 from generation.pairs import PairPlan, build_pair_bank
-from generation.poses import load_canonical
-from generation.samples import sample_files
 from optimizer.scoring import EmbeddedScorer, Scorer, ScoreResult, ScoringError, ScoringPruned, TrialDataset
 from optimizer.scoring.embedded import R2Plus1DNet, load_split, parameter_count
 from optimizer.scoring.embedded.data import sample_positions
@@ -24,14 +22,9 @@ QUICK = EmbeddedScorer(epochs=3, frames=8, size=32, threads=1)  # 1: no OpenMP t
 
 
 @pytest.fixture(scope="module")
-def trial(tmp_path_factory) -> TrialDataset:
+def trial(tmp_path_factory, bundled_real_clips) -> TrialDataset:
     root = tmp_path_factory.mktemp("scoring")
-    real = []
-    for path in sample_files():
-        seq = load_canonical(path)
-        if seq.label in CLASSES:
-            real.append(RealClip(path, seq.label, seq.meta.get("take", "")))
-    splits = split_clips(real, seed=42)
+    splits = split_clips(bundled_real_clips(CLASSES), seed=42)
     falls = [c.path for c in splits.train if c.label == "fall"]
     bank = build_pair_bank(root / "pairs", PairPlan(mode="real-real", target_class="fall"), falls)
     renders = render_real_splits(root / "real", splits, SETTINGS, seed=42)
