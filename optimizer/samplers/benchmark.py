@@ -62,13 +62,9 @@ def make_sampler(name: str, toy: Toy, seed: int) -> optuna.samplers.BaseSampler:
         return FiniteDifferenceSampler("legacy", bounds={"weight": WEIGHT, "ratio": RATIO}, seed=seed)
     if name == "spsa":
         return FiniteDifferenceSampler("spsa", bounds=bounds, seed=seed)
-    if name == "tpe":
-        return optuna.samplers.TPESampler(seed=seed)
-    if name == "gp":
-        return optuna.samplers.GPSampler(seed=seed)
-    if name == "random":
-        return optuna.samplers.RandomSampler(seed=seed)
-    raise ValueError(f"unknown sampler {name!r}")
+    from optimizer.study.samplers import make_sampler as make_study_sampler  # the study's own tpe / gp / random
+
+    return make_study_sampler(name, seed)
 
 
 def run_one(run: Run) -> RunResult:
