@@ -37,9 +37,6 @@ class BvhRig:
         src = self.joints[smpl_name]
         return (src,) if isinstance(src, str) else tuple(src)
 
-    def required_names(self) -> set[str]:
-        return {name for smpl in SMPL22_NAMES for name in self.sources(smpl)}
-
     def missing(self, available: Iterable[str]) -> list[tuple[str, tuple[str, ...]]]:
         """(SMPL joint, its BVH source names) for every SMPL joint whose sources are not all in available."""
         have = set(available)
