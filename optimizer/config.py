@@ -184,6 +184,16 @@ class ScorerConfig(_Strict):
         return _one_of(value, SCORERS, "scorer")
 
 
+class TrackingConfig(_Strict):
+    """MLflow review of the study. uri None: MLFLOW_TRACKING_URI when set, else a SQLite file in the study folder.
+    previews: synthetic clips per trial saved as mp4 (plus one contact sheet); log_lines: log tail kept on failure."""
+
+    enabled: bool = True
+    uri: str | None = None
+    previews: int = Field(default=2, ge=0, le=16)
+    log_lines: int = Field(default=200, ge=10)
+
+
 class StudyConfig(_Strict):
     name: str
     data: DataConfig = DataConfig()  # before target_class, which is checked against it
@@ -196,6 +206,7 @@ class StudyConfig(_Strict):
     scorer: ScorerConfig = ScorerConfig()
     split_seed: int = 42
     keep_trial_data: bool = False
+    tracking: TrackingConfig = TrackingConfig()
 
     @field_validator("name")
     @classmethod

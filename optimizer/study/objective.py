@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import time
@@ -9,13 +10,18 @@ from collections.abc import Callable
 
 import optuna
 
-from generation.dataset import assemble_trial
+from generation.dataset import TrialManifest, assemble_trial
 from optimizer.samplers import trial_crn_seed
 from optimizer.scoring import Scorer, ScoringPruned, TrialDataset
-from optimizer.study.recovery import WORKER_ATTR, worker_identity
-from optimizer.study.setup import PreparedStudy
+from optimizer.study.recovery import WORKER_ATTR, Heartbeat, retried_from, uses_heartbeat_thread, worker_identity
+from optimizer.study.setup import HEARTBEAT_INTERVAL_S, PreparedStudy
+from optimizer.study.workspace import StudyPaths
+from optimizer.tracking import write_previews
+from optimizer.tracking.previews import PREVIEWS_DIR
 
 STAGES = ("generation_s", "render_s", "train_s", "eval_s", "overhead_s")
+SEED_ATTR = "generation_seed"
+SCORER_SEED_ATTR = "scorer_seed"
 
 
 def generation_seed(study_seed: int, trial_number: int) -> int:
@@ -31,32 +37,43 @@ class TrialObjective:
         self.last_number = -1
 
     def __call__(self, trial: optuna.Trial) -> float:
+        with contextlib.ExitStack() as stack:
+            if uses_heartbeat_thread(trial.study):  # RDB storages beat by themselves
+                stack.enter_context(Heartbeat(trial.study, trial._trial_id, HEARTBEAT_INTERVAL_S))
+            return self._run(trial)
+
+    def _run(self, trial: optuna.Trial) -> float:
         started = time.perf_counter()
         self.last_number = trial.number
         cfg, paths = self.prepared.config, self.prepared.paths
         trial.set_user_attr(WORKER_ATTR, worker_identity())
         weight = trial.suggest_float("weight", *cfg.search.weight)
         ratio = trial.suggest_float("ratio", *cfg.search.ratio)
-        crn = trial_crn_seed(trial)  # set by the finite-difference sampler: the +h and -h probes share it
-        seed = generation_seed(cfg.search.seed, trial.number) if crn is None else crn
+        seed, scorer_seed = self._seeds(trial)
+        if self.prepared.tracker is not None:
+            self.prepared.tracker.start_trial(trial, self._run_params(weight, ratio, seed, scorer_seed))
         trial_dir = paths.trial_dir(trial.number)
         try:
-            self.stage("generate + render")
-            manifest = assemble_trial(
-                trial_dir,
-                self.prepared.real,
-                self.prepared.bank,
-                target_class=cfg.target_class,
-                weight=weight,
-                ratio=ratio,
-                method=cfg.blend_method,
-                settings=self.prepared.settings,
-                seed=seed,
-            )
+            manifest = _resume(trial, paths, weight, ratio, seed)
+            if manifest is None:
+                self.stage("generate + render")
+                manifest = assemble_trial(
+                    trial_dir,
+                    self.prepared.real,
+                    self.prepared.bank,
+                    target_class=cfg.target_class,
+                    weight=weight,
+                    ratio=ratio,
+                    method=cfg.blend_method,
+                    settings=self.prepared.settings,
+                    seed=seed,
+                )
+            if self.prepared.tracker is not None:
+                write_previews(trial_dir, manifest, cfg.tracking.previews)
             self.stage("train + evaluate")
             result = self.scorer.score(
                 TrialDataset.from_manifest(trial_dir),
-                seed=cfg.scorer.seed if crn is None else crn,
+                seed=scorer_seed,
                 report=lambda epoch, value: _report(trial, epoch, value),
             )
         except ScoringPruned:
@@ -85,6 +102,47 @@ class TrialObjective:
         trial.set_user_attr("timings", stages)
         trial.set_user_attr("trial_dir", str(trial_dir))
         return value
+
+    def _seeds(self, trial: optuna.Trial) -> tuple[int, int]:
+        """The seeds of the trial's pair/view draws and rendering, and of its training; kept in the trial, so a
+        retry (which inherits them) makes the same clips and trains the same way."""
+        if SEED_ATTR not in trial.user_attrs:
+            crn = trial_crn_seed(trial)  # set by the finite-difference sampler: the +h and -h probes share it
+            cfg = self.prepared.config
+            trial.set_user_attr(SEED_ATTR, generation_seed(cfg.search.seed, trial.number) if crn is None else crn)
+            trial.set_user_attr(SCORER_SEED_ATTR, cfg.scorer.seed if crn is None else crn)
+        return int(trial.user_attrs[SEED_ATTR]), int(trial.user_attrs[SCORER_SEED_ATTR])
+
+    def _run_params(self, weight: float, ratio: float, seed: int, scorer_seed: int) -> dict[str, object]:
+        cfg = self.prepared.config
+        return {
+            "weight": weight, "ratio": ratio, "blend_method": cfg.blend_method, "target_class": cfg.target_class,
+            "render": cfg.render.model_dump(mode="json"),
+            "seeds": {"generation": seed, "scorer": scorer_seed, "split": cfg.split_seed, "pairs": cfg.pairs.seed},
+            "scorer": cfg.scorer.model_dump(mode="json", exclude_none=True),
+        }
+
+
+def _resume(trial: optuna.Trial, paths: StudyPaths, weight: float, ratio: float, seed: int) -> TrialManifest | None:
+    """A retried trial takes over its predecessor's dataset when that one was fully written (trial folders appear
+    by rename, so a manifest means complete) for the same params and seed; the scorer's partial output is dropped."""
+    frozen = trial.study._storage.get_trial(trial._trial_id)  # noqa: SLF001 - system attrs name the retried trial
+    previous = retried_from(frozen)
+    if previous is None:
+        return None
+    old, new = paths.trial_dir(previous), paths.trial_dir(trial.number)
+    try:
+        manifest = TrialManifest.read(old)
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    same = (manifest.weight, manifest.ratio, manifest.seed) == (weight, ratio, seed)
+    if not same or not (old / "train").is_dir() or new.exists():
+        return None
+    for partial in ("tao", "result.json", PREVIEWS_DIR):
+        target = old / partial
+        shutil.rmtree(target, ignore_errors=True) if target.is_dir() else target.unlink(missing_ok=True)
+    old.rename(new)
+    return manifest
 
 
 def _report(trial: optuna.Trial, epoch: int, value: float) -> bool:

@@ -1,18 +1,29 @@
-"""Trials left RUNNING by a dead process are failed and re-queued with the same parameters.
+"""Trials left RUNNING by a dead worker are failed and re-queued with the same parameters, exactly once.
 
-On the same machine a dead worker is known at once (its pid is gone); elsewhere the RDB heartbeat (setup.py) catches
-it after the grace period.
+A dead worker is known at once on its own host (its pid is gone). Elsewhere: RDB storages (SQLite, PostgreSQL) have
+Optuna's heartbeat (setup.py: RetryHeartbeatStaleTrialCallback); the journal file has none, so workers stamp a
+heartbeat into their running trial (Heartbeat below) and a trial whose stamp is older than the grace period is reaped.
+Failing the trial is the atomic step (the storage refuses to finish a finished trial), so when two workers reap the
+same trial only the one that failed it enqueues the retry.
 """
 
 from __future__ import annotations
 
 import os
 import socket
+import threading
+import time
 
 import optuna
-from optuna.trial import TrialState
+from optuna.exceptions import UpdateFinishedTrialError
+from optuna.storages import RDBStorage
+from optuna.trial import FrozenTrial, TrialState
 
 WORKER_ATTR = "worker"
+HEARTBEAT_ATTR = "heartbeat"
+# Carried to the retry: the baseline mark, the seed its clips were drawn with (same params, same clips) and the
+# MLflow run, so the new run links to the old one.
+INHERITED_ATTRS = ("baseline", "generation_seed", "scorer_seed", "mlflow_run_id")
 
 
 def worker_identity() -> dict[str, object]:
@@ -29,20 +40,79 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def requeue_dead_trials(study: optuna.Study) -> list[int]:
-    """Fail every RUNNING trial whose worker ran on this host and has exited; enqueue its params again.
+def _dead_here(trial: FrozenTrial, host: str) -> bool:
+    worker = trial.user_attrs.get(WORKER_ATTR) or {}
+    return worker.get("host") == host and not _alive(int(worker.get("pid", -1)))
 
-    Returns the numbers of the failed trials. Trials of live workers (or of other hosts) are left alone.
-    """
+
+def _stale(trial: FrozenTrial, after_s: float | None) -> bool:
+    if after_s is None:
+        return False
+    beat = trial.user_attrs.get(HEARTBEAT_ATTR)
+    if beat is None and trial.datetime_start is not None:  # died before its first beat
+        beat = trial.datetime_start.timestamp()
+    return beat is not None and time.time() - float(beat) > after_s
+
+
+def retried_from(trial: FrozenTrial) -> int | None:
+    """The trial this one retries: re-queued by a worker (user attr retry_of) or by Optuna's heartbeat callback."""
+    if "retry_of" in trial.user_attrs:
+        return int(trial.user_attrs["retry_of"])
+    failed = trial.system_attrs.get("failed_trial")
+    return None if failed is None else int(failed)
+
+
+def requeue_dead_trials(study: optuna.Study, *, stale_after_s: float | None = None) -> list[int]:
+    """Fail every RUNNING trial whose worker is known dead (same host, pid gone; or, with stale_after_s, a heartbeat
+    older than that) and enqueue its params again. Returns the numbers of the trials this call failed."""
     here = socket.gethostname()
+    storage = study._storage  # noqa: SLF001 - the atomic state change is a storage call (as Optuna's own callbacks do)
     failed = []
     for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
-        worker = trial.user_attrs.get(WORKER_ATTR) or {}
-        if worker.get("host") != here or _alive(int(worker.get("pid", -1))):
+        if not (_dead_here(trial, here) or _stale(trial, stale_after_s)):
             continue
-        study.tell(trial.number, state=TrialState.FAIL)
+        try:
+            storage.set_trial_user_attr(trial._trial_id, "fail_reason", "worker died; re-queued with the same params")
+            storage.set_trial_state_values(trial._trial_id, TrialState.FAIL)
+        except UpdateFinishedTrialError:
+            continue  # another worker reaped it (or it just finished)
         if trial.params:
-            attrs = {k: v for k, v in trial.user_attrs.items() if k in ("baseline",)}
+            attrs = {k: trial.user_attrs[k] for k in INHERITED_ATTRS if k in trial.user_attrs}
             study.enqueue_trial(dict(trial.params), user_attrs={**attrs, "retry_of": trial.number})
         failed.append(trial.number)
     return failed
+
+
+def uses_heartbeat_thread(study: optuna.Study) -> bool:
+    """Optuna beats for RDB storages itself; every other storage (the journal file) gets our Heartbeat."""
+    storage = study._storage  # noqa: SLF001
+    inner = getattr(storage, "_backend", storage)  # the cached wrapper around an RDBStorage
+    return not isinstance(inner, RDBStorage)
+
+
+class Heartbeat:
+    """While a trial runs, stamp time.time() into its user attrs every interval_s (a daemon thread)."""
+
+    def __init__(self, study: optuna.Study, trial_id: int, interval_s: float) -> None:
+        self._storage, self._trial_id, self._interval = study._storage, trial_id, interval_s  # noqa: SLF001
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="autosynthda-heartbeat", daemon=True)
+
+    def _beat(self) -> None:
+        try:
+            self._storage.set_trial_user_attr(self._trial_id, HEARTBEAT_ATTR, time.time())
+        except (UpdateFinishedTrialError, RuntimeError):
+            self._stop.set()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._interval):
+            self._beat()
+
+    def __enter__(self) -> Heartbeat:
+        self._beat()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import warnings
 from dataclasses import dataclass, field
 from functools import partial
 
@@ -15,11 +16,12 @@ from generation.errors import AutoSynthDaError
 from optimizer.samplers import sampler_done
 from optimizer.scoring import Scorer
 from optimizer.study.objective import STAGES, TrialObjective
-from optimizer.study.recovery import requeue_dead_trials
+from optimizer.study.recovery import requeue_dead_trials, uses_heartbeat_thread
 from optimizer.study.selection import run_selection, study_evaluator
-from optimizer.study.setup import PreparedStudy
+from optimizer.study.setup import GRACE_PERIOD_S, PreparedStudy
 
 MAX_CONSECUTIVE_FAILURES = 3
+POLL_S = 2.0  # how often a worker with nothing to start looks again
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
 
 
@@ -38,18 +40,69 @@ def finished_trials(study: optuna.Study) -> int:
     return len(study.get_trials(deepcopy=False, states=FINISHED))
 
 
-def run_study(prepared: PreparedStudy, scorer: Scorer, n_trials: int, console: Console | None = None) -> RunSummary:
+@dataclass(frozen=True)
+class _Counts:
+    finished: int
+    running: int
+    waiting: int
+
+
+def _counts(study: optuna.Study) -> _Counts:
+    states = [t.state for t in study.get_trials(deepcopy=False)]
+    finished = sum(s in FINISHED for s in states)
+    return _Counts(finished, states.count(TrialState.RUNNING), states.count(TrialState.WAITING))
+
+
+def reap(study: optuna.Study) -> list[int]:
+    """Fail and re-queue the trials of dead workers: on this host at once (pid gone); elsewhere by stale heartbeat,
+    Optuna's own for RDB storages, ours (recovery.Heartbeat) for the journal file."""
+    if uses_heartbeat_thread(study):
+        return requeue_dead_trials(study, stale_after_s=GRACE_PERIOD_S)
+    with warnings.catch_warnings():  # "experimental" in Optuna 5, yet the documented recovery
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        optuna.storages.fail_stale_trials(study)  # RetryHeartbeatStaleTrialCallback re-queues them
+    return requeue_dead_trials(study)
+
+
+def run_study(
+    prepared: PreparedStudy,
+    scorer: Scorer,
+    n_trials: int,
+    console: Console | None = None,
+    *,
+    final_selection: bool = True,
+    poll_s: float = POLL_S,
+) -> RunSummary:
+    """Run trials until the study has n_trials finished ones (COMPLETE or PRUNED), whoever ran them.
+
+    Any number of processes may run this on one study (they are the workers). A worker starts a trial only while
+    finished + in-flight trials are below the budget, so the study ends at its budget instead of overshooting by the
+    number of workers (what MaxTrialsCallback alone would do); if a worker in flight dies, its re-queued trial is
+    picked up by whoever polls next.
+    """
     console = console or Console()
-    study = prepared.study
-    summary = RunSummary(requeued=requeue_dead_trials(study))
-    if summary.requeued:
-        console.print(f"re-queued trials left running by a dead process: {summary.requeued}", markup=False)
+    study, tracker = prepared.study, prepared.tracker
+    summary = RunSummary()
     failures = 0
-    while (done := finished_trials(study)) < n_trials:
-        if (stopped := sampler_done(study)) is not None:  # a finite-difference search that has converged
-            console.print(f"sampler finished after {done} trials: {stopped.reason}", markup=False)
+    waiting_said = False
+    while True:
+        if requeued := reap(study):
+            summary.requeued.extend(requeued)
+            console.print(f"re-queued trials left running by a dead worker: {requeued}", markup=False)
+        counts = _counts(study)
+        if counts.finished >= n_trials:
             break
-        label = f"trial {done + 1}/{n_trials}"
+        if (stopped := sampler_done(study)) is not None:  # a finite-difference search that has converged
+            console.print(f"sampler finished after {counts.finished} trials: {stopped.reason}", markup=False)
+            break
+        if counts.finished + counts.running >= n_trials and not counts.waiting:
+            if not waiting_said:
+                console.print(f"waiting for {counts.running} trial(s) in flight elsewhere", markup=False)
+                waiting_said = True
+            time.sleep(poll_s)
+            continue
+        waiting_said = False
+        label = f"trial {counts.finished + 1}/{n_trials}"
         status = console.status(label)
         objective = TrialObjective(prepared, scorer, stage=partial(_show_stage, status, label))
         started = time.perf_counter()
@@ -58,16 +111,22 @@ def run_study(prepared: PreparedStudy, scorer: Scorer, n_trials: int, console: C
         wall = time.perf_counter() - started
         trial = study.get_trials(deepcopy=False)[objective.last_number]  # trials are listed by number
         summary.ran.append(trial.number)
+        if tracker is not None:
+            tracker.finish_trial(study, trial, prepared.paths.trial_dir(trial.number))
         failures = failures + 1 if trial.state == TrialState.FAIL else 0
         console.print(_trial_line(trial, prepared.config.metric, wall, summary), markup=False, highlight=False)
         if failures >= MAX_CONSECUTIVE_FAILURES:
             reason = trial.user_attrs.get("fail_reason", "see the log above")
             raise StudyFailed(f"{prepared.config.name}: {failures} trials in a row failed; last: {reason}")
     final = prepared.config.search.final_selection
-    if final is not None:  # off by default: it costs top x seeds more trainings; the trials table shows the result
+    if final_selection and final is not None:  # off by default: it costs top x seeds more trainings
         say = partial(console.print, markup=False, highlight=False)
         evaluate = study_evaluator(prepared, scorer)
         run_selection(study, evaluate, top=final.top, seeds=final.seeds, metric=prepared.config.metric, log=say)
+    if tracker is not None:
+        tracker.refresh_study(study)
+        if finished_trials(study) >= n_trials:
+            tracker.finish_study()
     return summary
 
 

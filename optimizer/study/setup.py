@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
+from pathlib import Path
 
 import optuna
-from optuna.storages import RDBStorage, RetryHeartbeatStaleTrialCallback
+from optuna.storages import JournalStorage, RDBStorage, RetryHeartbeatStaleTrialCallback
+from optuna.storages.journal import JournalFileBackend
 
 from generation.dataset import RealRenders, RenderSettings, Splits, render_real_splits, split_clips
 from generation.pairs import PairBank, PairPlan, build_pair_bank
@@ -15,11 +17,14 @@ from optimizer.config import ConfigError, StudyConfig
 from optimizer.scoring import Scorer
 from optimizer.study.samplers import make_sampler
 from optimizer.study.workspace import StudyPaths, discover_real_clips
+from optimizer.tracking import StudyTracker
+from optimizer.tracking.study_tables import public_url
 
 # A crashed worker's trial is failed and re-queued (same params) once its heartbeat is this stale.
 HEARTBEAT_INTERVAL_S = 30
 GRACE_PERIOD_S = 120
 MAX_RETRY = 2
+SETUP_ATTR = "setup_complete"  # set once the pair bank and real renders exist: workers may start
 
 
 @dataclass
@@ -31,6 +36,7 @@ class PreparedStudy:
     real: RealRenders
     settings: RenderSettings
     study: optuna.Study
+    tracker: StudyTracker | None = None
 
 
 def render_settings(config: StudyConfig, device: str = "auto") -> RenderSettings:
@@ -47,13 +53,24 @@ def render_settings(config: StudyConfig, device: str = "auto") -> RenderSettings
 
 
 def open_storage(url: str) -> optuna.storages.BaseStorage:
+    """sqlite:///path or postgresql://... (RDB, with heartbeats) or journal:///path (a journal file: many processes
+    on one machine, or on a filesystem with working locks)."""
+    if url.startswith("journal:"):
+        path = Path(url.removeprefix("journal:").removeprefix("//"))
+        if not path.parent.is_dir():
+            raise ConfigError(f"--storage: {url}: folder {path.parent} does not exist")
+        return JournalStorage(JournalFileBackend(str(path)))
     if not url.startswith(("sqlite", "postgresql", "mysql")):
-        return optuna.storages.get_storage(url)
+        raise ConfigError(f"--storage: {url!r} is not a storage URL (sqlite:///..., postgresql://..., journal:///...)")
+    engine_kwargs: dict = {"pool_pre_ping": True}
+    if url.startswith("sqlite"):  # several local workers on one file: wait for the lock instead of failing
+        engine_kwargs = {"connect_args": {"timeout": 60}}
     with warnings.catch_warnings():
         # Heartbeats are "experimental" in Optuna 5 yet the documented way to recover crashed trials.
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         return RDBStorage(
             url,
+            engine_kwargs=engine_kwargs,
             heartbeat_interval=HEARTBEAT_INTERVAL_S,
             grace_period=GRACE_PERIOD_S,
             heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(max_retry=MAX_RETRY),
@@ -61,28 +78,38 @@ def open_storage(url: str) -> optuna.storages.BaseStorage:
 
 
 def prepare_study(
-    config: StudyConfig, *, paths: StudyPaths, storage: str | None = None, device: str = "auto", log=print
+    config: StudyConfig,
+    *,
+    paths: StudyPaths,
+    storage: str | None = None,
+    device: str = "auto",
+    log=print,
+    worker: bool = False,
+    sampler_seed: int | None = None,
 ) -> PreparedStudy:
     """Everything trials share, computed once: a re-run loads the pair bank and the real renders from disk.
 
-    Cheap checks and the storage come first, so a bad config or storage URL fails before any rendering.
+    Cheap checks and the storage come first, so a bad config or storage URL fails before any rendering. worker=True
+    joins a study that `autosynthda setup` created (it never creates one: many workers creating the same study on a
+    fresh database race); sampler_seed replaces search.seed for the sampler (each worker its own).
     """
     splits = split_clips(discover_real_clips(config), seed=config.split_seed)
     paths.root.mkdir(parents=True, exist_ok=True)
-    study = optuna.create_study(
-        study_name=config.name,
-        storage=open_storage(storage or paths.default_storage),
-        direction="maximize",
-        sampler=make_sampler(config.search.sampler, config.search.seed, config.search),
-        load_if_exists=True,
-    )
-    if not study.trials:
+    url = storage or paths.default_storage
+    sampler = make_sampler(config.search.sampler, _sampler_seed(config, sampler_seed), config.search)
+    if worker:
+        study = _join_study(config.name, url, sampler)
+    else:
+        study = optuna.create_study(
+            study_name=config.name, storage=open_storage(url), direction="maximize", sampler=sampler,
+            load_if_exists=True,
+        )
+    if not worker and not study.trials:
         study.set_user_attr("config", config.model_dump(mode="json"))
-        if (
-            config.search.ratio[0] == 0.0
-        ):  # the no-augmentation baseline comes first, so every study can be compared with it
+        if config.search.ratio[0] == 0.0:  # the no-augmentation baseline comes first: every study compares with it
             w_low, w_high = config.search.weight
             study.enqueue_trial({"weight": (w_low + w_high) / 2, "ratio": 0.0}, user_attrs={"baseline": True})
+    tracker = StudyTracker.setup(config, paths.root, study, log=log) if config.tracking.enabled else None
 
     for split in ("train", "val", "test"):
         log(f"{split:<5} " + ", ".join(f"{c} {splits.count(split, c)}" for c in splits.classes()))
@@ -108,7 +135,27 @@ def prepare_study(
         f"real clips: {len(real.records)} videos {'loaded from disk' if real.from_cache else 'rendered'} ({paths.real})"
     )
 
-    return PreparedStudy(config, paths, splits, bank, real, settings, study)
+    if not worker:
+        study.set_user_attr(SETUP_ATTR, True)
+    return PreparedStudy(config, paths, splits, bank, real, settings, study, tracker)
+
+
+def _sampler_seed(config: StudyConfig, seed: int | None) -> int:
+    # A finite-difference search keeps its state in the study and must draw the same points in every worker.
+    if seed is None or config.search.sampler in ("legacy", "spsa"):
+        return config.search.seed
+    return seed
+
+
+def _join_study(name: str, url: str, sampler: optuna.samplers.BaseSampler) -> optuna.Study:
+    hint = "run `autosynthda setup` with the same config and --storage first"
+    try:
+        study = optuna.load_study(study_name=name, storage=open_storage(url), sampler=sampler)
+    except KeyError:
+        raise ConfigError(f"--storage: {public_url(url)} has no study {name!r}; {hint}") from None
+    if not study.user_attrs.get(SETUP_ATTR):
+        raise ConfigError(f"--storage: study {name!r} in {public_url(url)} is not set up yet; {hint}")
+    return study
 
 
 def make_scorer(config: StudyConfig, device: str = "auto") -> Scorer:

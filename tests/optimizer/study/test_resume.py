@@ -67,9 +67,9 @@ def test_rerun_keeps_completed_trials_and_loads_the_bank(fast_study):
     timings = study.trials[2].user_attrs["timings"]
     assert set(timings) == {"generation_s", "render_s", "train_s", "eval_s", "overhead_s"}
     assert timings["overhead_s"] < 1.0
-    # heavy frames are dropped after scoring; the manifest and the result stay
+    # heavy frames are dropped after scoring; the manifest, the result and the small review previews stay
     trial_dir = paths.trial_dir(2)
-    assert sorted(p.name for p in trial_dir.iterdir()) == ["manifest.json", "result.json"]
+    assert sorted(p.name for p in trial_dir.iterdir()) == ["manifest.json", "previews", "result.json"]
 
 
 def test_sigkill_mid_trial_then_rerun_finishes_the_rest(fast_study):
@@ -102,7 +102,7 @@ def test_sigkill_mid_trial_then_rerun_finishes_the_rest(fast_study):
 
     rerun = subprocess.run(command(path, studies, 3), capture_output=True, text=True)
     assert rerun.returncode == 0, rerun.stderr
-    assert f"re-queued trials left running by a dead process: [{killed.number}]" in rerun.stdout
+    assert f"re-queued trials left running by a dead worker: [{killed.number}]" in rerun.stdout
     study, _ = load(studies)
     finished = [t for t in study.trials if t.state == TrialState.COMPLETE]
     assert len(finished) == 3

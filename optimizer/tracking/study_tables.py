@@ -1,0 +1,73 @@
+"""The study as tables for review: completed trials, every trial as CSV, the final selection with its intervals."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import optuna
+import pandas as pd
+from optuna.trial import TrialState
+
+SELECTION_ATTR = "final_selection"  # written by optimizer.study.selection
+
+
+def public_url(url: str) -> str:
+    """A storage or tracking URL without its password: postgresql://user:secret@host/db -> ...user:***@host/db."""
+    scheme, sep, rest = url.partition("://")
+    if sep and "@" in rest and ":" in rest.split("@", 1)[0]:
+        user, host = rest.split("@", 1)
+        return f"{scheme}://{user.split(':', 1)[0]}:***@{host}"
+    return url
+
+
+def flatten(values: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Nested config/params as dotted keys: {"search": {"seed": 0}} -> {"search.seed": 0}."""
+    out: dict[str, Any] = {}
+    for key, value in values.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict) and value:
+            out.update(flatten(value, f"{name}."))
+        else:
+            out[name] = value
+    return out
+
+
+def completed_frame(study: optuna.Study) -> pd.DataFrame:
+    """number, weight, ratio, value of every completed trial, by number."""
+    rows = [
+        {"number": t.number, "weight": t.params.get("weight"), "ratio": t.params.get("ratio"), "value": t.value}
+        for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+        if t.value is not None and "weight" in t.params and "ratio" in t.params
+    ]
+    return pd.DataFrame(rows, columns=["number", "weight", "ratio", "value"]).sort_values("number", ignore_index=True)
+
+
+def trials_csv(study: optuna.Study) -> str:
+    """Every trial (any state) with params, value, scores, timings and failure reason, one row per trial."""
+    rows = []
+    for t in study.get_trials(deepcopy=False):
+        row: dict[str, Any] = {"number": t.number, "state": t.state.name, "value": t.value}
+        row.update({f"param.{k}": v for k, v in t.params.items()})
+        attrs = t.user_attrs
+        row.update({f"metric.{k}": v for k, v in (attrs.get("metrics") or {}).items()})
+        row.update({f"recall.{k}": v for k, v in (attrs.get("per_class_recall") or {}).items()})
+        row.update({f"time.{k}": v for k, v in (attrs.get("timings") or {}).items()})
+        row["duration_s"] = t.duration.total_seconds() if t.duration else None
+        row["fail_reason"] = attrs.get("fail_reason")
+        row["retry_of"] = attrs.get("retry_of")
+        rows.append(row)
+    return pd.DataFrame(rows).to_csv(index=False)
+
+
+def selection_frame(study: optuna.Study) -> pd.DataFrame | None:
+    """The final selection's candidates with mean and 95% CI, or None before a selection ran."""
+    summary = study.user_attrs.get(SELECTION_ATTR)
+    if not summary or not summary.get("candidates"):
+        return None
+    rows = []
+    for i, c in enumerate(summary["candidates"]):
+        low, high = (c.get("ci95") or [None, None])[:2]
+        rows.append({"chosen": i == summary.get("chosen"), "weight": c["weight"], "ratio": c["ratio"],
+                     "source": c.get("source"), "mean": c.get("mean"), "ci95_low": low, "ci95_high": high,
+                     "values": " ".join(f"{v:.4f}" for v in c.get("values", []))})
+    return pd.DataFrame(rows)
