@@ -6,7 +6,8 @@ STAMP := $(VENV)/.installed
 # torch comes first and pinned: on a CPU machine 2.13.0 is a local CPU wheel, anything else pulls GBs of CUDA.
 TORCH_SPEC ?= $(if $(shell command -v nvidia-smi 2>/dev/null),torch,torch==2.13.0)
 
-.PHONY: setup test optimize status lint bench bench-render bench-samplers clean
+.PHONY: setup test optimize status lint bench bench-render bench-samplers clean dashboard optuna-dashboard \
+	setup-study worker
 
 setup: $(STAMP)
 
@@ -29,6 +30,24 @@ optimize: setup
 
 status: setup
 	$(BIN)/autosynthda status $(STUDY_FILE)
+
+# Review on 127.0.0.1: `make dashboard STUDY=fall` (MLflow UI, port 5000), `make optuna-dashboard STUDY=fall` (8080).
+STUDY ?= $(CLASS)
+dashboard: setup
+	$(BIN)/autosynthda dashboard $(STUDY) $(if $(PORT),--port $(PORT))
+
+optuna-dashboard: setup
+	$(BIN)/autosynthda optuna-dashboard $(STUDY) $(if $(PORT),--port $(PORT)) $(if $(STORAGE),--storage $(STORAGE))
+
+# Many workers on one study: `make setup-study STUDY=studies/fall_tao.yaml STORAGE=postgresql://...` once, then
+# `make worker STUDY=... STORAGE=... GPU=0` per GPU, on any machine that shares studies/ and reaches the storage.
+STUDY_CONFIG = $(if $(filter %.yaml %.yml,$(STUDY)),$(STUDY),studies/$(STUDY).yaml)
+setup-study: setup
+	$(BIN)/autosynthda setup $(STUDY_CONFIG) $(if $(STORAGE),--storage $(STORAGE))
+
+worker: setup
+	$(BIN)/autosynthda worker $(STUDY_CONFIG) $(if $(STORAGE),--storage $(STORAGE)) $(if $(GPU),--gpu $(GPU)) \
+		$(if $(TRIALS),--trials $(TRIALS))
 
 # Benchmarks write their tables under bench/results/ (speed targets live there, never in tests).
 bench: bench-render bench-samplers

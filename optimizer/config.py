@@ -15,7 +15,7 @@ from optimizer.scoring.tao.config import TaoConfig
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLERS = ("tpe", "gp", "random", "legacy", "spsa")
-SCORERS = ("embedded", "tao")
+SCORERS = ("embedded", "tao", "standin")
 
 
 class ConfigError(AutoSynthDaError, ValueError):
@@ -150,7 +150,9 @@ def _check_in_range(key: str, value: float | None, bounds: tuple[float, float] |
 
 class ScorerConfig(_Strict):
     """kind embedded: the in-process torch scorer (epochs ... lr are its settings). kind tao: NVIDIA TAO
-    action_recognition, configured by the `tao:` section (defaults when omitted). seed is both's training seed."""
+    action_recognition, configured by the `tao:` section (defaults when omitted). seed is both's training seed.
+    kind standin: no training, sleeps standin_seconds and scores a known toy function of (w, r); for measuring the
+    driver and storage (bench workers, cluster tests), never for a real study."""
 
     kind: str = "embedded"
     epochs: int = Field(default=30, ge=1)
@@ -159,6 +161,7 @@ class ScorerConfig(_Strict):
     batch_size: int = Field(default=8, ge=1)
     lr: float = Field(default=1e-3, gt=0)
     seed: int = 0
+    standin_seconds: float = Field(default=2.0, ge=0.0)
     tao: TaoConfig | None = None
 
     @model_validator(mode="before")

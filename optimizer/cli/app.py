@@ -17,7 +17,7 @@ app = typer.Typer(
 
 
 def main() -> None:
-    from optimizer.cli import bench, mix, optimize, poses, render, select  # noqa: F401  (registers the sub-commands)
+    from optimizer.cli import bench, cluster, dashboard, export, mix, optimize, poses, render, select  # noqa: F401  (registers the sub-commands)
 
     try:
         app()

@@ -11,7 +11,8 @@ from optuna.trial import TrialState
 from rich.console import Console
 
 from optimizer.cli.app import app
-from optimizer.config import ConfigError, load_config
+from optimizer.cli.common import storage_option, study_config
+from optimizer.config import ConfigError
 from optimizer.study import StudyPaths, make_scorer, prepare_study
 from optimizer.study.selection import format_selection, run_selection, study_evaluator
 
@@ -22,7 +23,7 @@ def select(
     top: int = typer.Option(3, "--top", help="How many of the best (weight, ratio) to re-evaluate."),
     seeds: int = typer.Option(3, "--seeds", help="Fresh seeds per candidate (>= 2, for the interval)."),
     target_class: str | None = typer.Option(None, "--class", help="As given to optimize (names the study)."),
-    storage: str | None = typer.Option(None, "--storage", help="Optuna storage URL (default: studies/<name>/)."),
+    storage: str | None = storage_option(),
     device: str = typer.Option("auto", "--device", help="auto (cuda if available), cpu, cuda, cuda:N."),
     studies_dir: Path | None = typer.Option(None, "--studies-dir", help="Where studies/<name>/ state is."),
 ) -> None:
@@ -32,9 +33,7 @@ def select(
         raise ConfigError(f"--top: must be >= 1, got {top}")
     if seeds < 2:
         raise ConfigError(f"--seeds: must be >= 2 for a confidence interval, got {seeds}")
-    config = load_config(study_file, target_class=target_class)
-    if target_class is not None and target_class != load_config(study_file).target_class:
-        config = config.model_copy(update={"name": f"{config.name}_{target_class}"})  # as optimize names it
+    config = study_config(study_file, target_class=target_class)
     paths = StudyPaths.for_study(config.name, studies_dir)
     if storage is None and not (paths.root / "study.db").is_file():
         raise ConfigError(f"{paths.root}: study: no study here yet (run `autosynthda optimize` first)")

@@ -171,6 +171,10 @@ def make_scorer(config: StudyConfig, device: str = "auto") -> Scorer:
         scorer = TaoScorer.from_config(s.tao, study=config.name)
         scorer.preflight()
         return scorer
+    if s.kind == "standin":
+        from optimizer.scoring.standin import StandInScorer
+
+        return StandInScorer(s.standin_seconds)
     return EmbeddedScorer(
         epochs=s.epochs, frames=s.frames, size=s.size, batch_size=s.batch_size, lr=s.lr, device=device
     )

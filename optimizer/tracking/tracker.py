@@ -67,18 +67,22 @@ class StudyTracker:
               ) -> StudyTracker:
         """The study's experiment and parent run: created on the first call, found again on every later one."""
         uri = resolve_tracking_uri(config, study_root)
-        client = MlflowClient(uri)
         try:
+            client = MlflowClient(uri)
             experiment_id = _experiment(client, config.name, uri, study_root)
             parent = study.user_attrs.get(PARENT_RUN_ATTR)
             if parent is None or not _run_exists(client, parent):
                 parent = _create_parent(client, experiment_id, config)
                 study.set_user_attr(PARENT_RUN_ATTR, parent)
                 study.set_user_attr(EXPERIMENT_ATTR, experiment_id)
-        except (MlflowException, OSError) as exc:
+        except Exception as exc:  # noqa: BLE001 - store errors come as MlflowException, SQLAlchemy, ImportError...
             where = public_url(uri)
             raise TrackingError(f"tracking.uri: MLflow store {where} is not usable: {_one_line(exc)}") from None
         return cls(client, uri, experiment_id, parent, config, study_root, log)
+
+    @property
+    def public_uri(self) -> str:
+        return public_url(self.uri)
 
     # ---- trials -------------------------------------------------------------------------------------------------
     def start_trial(self, trial: optuna.Trial, params: dict[str, Any]) -> str | None:

@@ -1,0 +1,69 @@
+"""`autosynthda setup` once, then `autosynthda worker` as many times as there are GPUs, on one or many machines.
+
+Optuna is the distributed engine: workers share the storage and need no coordinator. setup creates what every
+worker reads (storage, study, MLflow experiment and parent run, pair bank, real renders) so workers never race to
+create them on a fresh database.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from pathlib import Path
+
+import typer
+
+from optimizer.cli.app import app
+from optimizer.cli.common import make_console, quiet_optuna, storage_option, study_config
+from optimizer.study import StudyPaths, finished_trials, make_scorer, prepare_study, run_study
+from optimizer.tracking.study_tables import public_url
+
+
+@app.command("setup")
+def setup(
+    study_file: Path = typer.Argument(..., help="Study config, e.g. studies/fall_tao.yaml."),
+    target_class: str | None = typer.Option(None, "--class", help="Rare class to augment (overrides target_class)."),
+    storage: str | None = storage_option(),
+    device: str = typer.Option("auto", "--device", help="Where the real clips are rendered: auto, cpu, cuda:N."),
+    studies_dir: Path | None = typer.Option(None, "--studies-dir", help="Where studies/<name>/ state goes (shared)."),
+    tracking: bool | None = typer.Option(None, "--tracking/--no-tracking", help="MLflow review (default: on)."),
+) -> None:
+    """Create the study's storage, study, MLflow experiment, pair bank and real renders once (re-running is a no-op)."""
+    config = study_config(study_file, target_class=target_class, tracking=tracking)
+    quiet_optuna()
+    _, say = make_console()
+    paths = StudyPaths.for_study(config.name, studies_dir)
+    prepared = prepare_study(config, paths=paths, storage=storage, device=device, log=say)
+    url = public_url(storage or paths.default_storage)
+    say(f"study {config.name} is set up in {url} ({finished_trials(prepared.study)}/{config.search.trials} trials "
+        f"finished); start workers with: autosynthda worker {study_file} --storage {url}")
+
+
+@app.command("worker")
+def worker(
+    study_file: Path = typer.Argument(..., help="The study config given to `autosynthda setup`."),
+    target_class: str | None = typer.Option(None, "--class", help="As given to setup (names the study)."),
+    storage: str | None = storage_option(),
+    gpu: int | None = typer.Option(None, "--gpu", help="The GPU this worker owns (renders and trains there)."),
+    trials: int | None = typer.Option(None, "--trials", help="The study's budget (overrides search.trials)."),
+    seed: int | None = typer.Option(None, "--seed", help="Sampler seed of this worker (default: from its pid)."),
+    studies_dir: Path | None = typer.Option(None, "--studies-dir", help="Where studies/<name>/ state is (shared)."),
+    runtime: str | None = typer.Option(None, "--runtime", help="TAO studies: docker, apptainer or local."),
+    tracking: bool | None = typer.Option(None, "--tracking/--no-tracking", help="MLflow review (default: on)."),
+) -> None:
+    """Run trials of a set-up study until its budget of finished trials is reached, alongside any other workers."""
+    config = study_config(study_file, target_class=target_class, trials=trials, runtime=runtime, tracking=tracking,
+                          gpu=gpu)
+    quiet_optuna()
+    console, say = make_console()
+    device = "auto" if gpu is None else f"cuda:{gpu}"
+    # Each worker its own seed: identical TPE/GP/random draws in every worker would duplicate trials.
+    seed = seed if seed is not None else config.search.seed + 1 + os.getpid() % 100_000
+    paths = StudyPaths.for_study(config.name, studies_dir)
+    scorer = make_scorer(config, device)
+    prepared = prepare_study(config, paths=paths, storage=storage, device=device, log=lambda _: None, worker=True,
+                             sampler_seed=seed)
+    say(f"worker {socket.gethostname()}:{os.getpid()} on study {config.name} (device {device}, sampler seed {seed})")
+    summary = run_study(prepared, scorer, config.search.trials, console, final_selection=False)
+    done = finished_trials(prepared.study)
+    say(f"worker done: ran {len(summary.ran)} trial(s) {summary.ran}; study has {done}/{config.search.trials}")

@@ -1,0 +1,73 @@
+"""`autosynthda dashboard` (MLflow UI) and `autosynthda optuna-dashboard` for one study, on 127.0.0.1."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import typer
+
+from optimizer.cli.app import app
+from optimizer.cli.common import storage_option
+from optimizer.config import ConfigError, StudyConfig, load_config
+from optimizer.study import StudyPaths
+from optimizer.tracking import resolve_tracking_uri
+from optimizer.tracking.study_tables import public_url
+
+HOST = "127.0.0.1"  # never exposed beyond this machine; use an SSH tunnel or the team server (docker/) to share
+
+
+def _study(study: str, studies_dir: Path | None) -> tuple[StudyConfig | None, StudyPaths]:
+    """A config path or a study name (studies/<name>.yaml when it exists)."""
+    path = Path(study) if study.endswith((".yaml", ".yml")) else Path("studies") / f"{study}.yaml"
+    config = load_config(path) if path.is_file() or study.endswith((".yaml", ".yml")) else None
+    name = config.name if config is not None else study
+    return config, StudyPaths.for_study(name, studies_dir)
+
+
+def _serve(argv: list[str], url: str) -> None:
+    typer.echo(f"serving on {url} (Ctrl-C stops it)")
+    try:
+        subprocess.run(argv, check=False)
+    except KeyboardInterrupt:
+        pass
+
+
+@app.command("dashboard")
+def dashboard(
+    study: str = typer.Argument(..., help="A study name (fall) or its config (studies/fall.yaml)."),
+    port: int = typer.Option(5000, "--port", help="Port of the MLflow UI on 127.0.0.1."),
+    studies_dir: Path | None = typer.Option(None, "--studies-dir", help="Where studies/<name>/ state is."),
+) -> None:
+    """Start the MLflow UI on the study's tracking store (a remote tracking server is only printed)."""
+    config, paths = _study(study, studies_dir)
+    uri = resolve_tracking_uri(config, paths.root) if config is not None else f"sqlite:///{paths.root / 'mlflow.db'}"
+    if uri.startswith(("http://", "https://", "databricks")):
+        typer.echo(f"study {paths.root.name} is tracked on a server: open {public_url(uri)}")
+        return
+    if uri.startswith("sqlite:///") and not Path(uri.removeprefix("sqlite:///")).is_file():
+        raise ConfigError(f"{uri.removeprefix('sqlite:///')}: tracking store: not found (run the study first)")
+    argv = [sys.executable, "-m", "mlflow", "server", "--backend-store-uri", uri, "--host", HOST, "--port", str(port)]
+    _serve(argv, f"http://{HOST}:{port}")
+
+
+@app.command("optuna-dashboard")
+def optuna_dashboard(
+    study: str = typer.Argument(..., help="A study name (fall) or its config (studies/fall.yaml)."),
+    port: int = typer.Option(8080, "--port", help="Port of optuna-dashboard on 127.0.0.1."),
+    storage: str | None = storage_option(),
+    studies_dir: Path | None = typer.Option(None, "--studies-dir", help="Where studies/<name>/ state is."),
+) -> None:
+    """Start optuna-dashboard on the study's storage."""
+    _, paths = _study(study, studies_dir)
+    url = storage or paths.default_storage
+    if storage is None and not (paths.root / "study.db").is_file():
+        raise ConfigError(f"{paths.root}: study: no study here yet (run `autosynthda optimize` first)")
+    launcher = "import sys; from optuna_dashboard._cli import main; sys.exit(main())"  # the package has no __main__
+    argv = [sys.executable, "-c", launcher, "--host", HOST, "--port", str(port)]
+    if url.startswith("journal:"):
+        argv += ["--storage-class", "JournalFileStorage", url.removeprefix("journal:").removeprefix("//")]
+    else:
+        argv.append(url)
+    _serve(argv, f"http://{HOST}:{port}")

@@ -1,0 +1,129 @@
+"""Export a trial's augmented dataset for production training: train (real + the trial's synthetic clips) and the
+real val/test splits in TAO's layout, its manifest, and a README with the trial's weight, ratio and scores.
+
+Trials delete their frames after scoring, so the export draws them again from the manifest's recipe: the same pair
+bank, weight, ratio, method and seed give the same clips (rendering is deterministic for a seed); the synthetic
+clip list is checked against the trial's stored manifest.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import optuna
+from optuna.trial import FrozenTrial, TrialState
+
+from generation.dataset import LayoutReport, TrialManifest, assemble_trial, check_tao_layout
+from generation.errors import AutoSynthDaError
+from optimizer.samplers import trial_crn_seed
+from optimizer.study.objective import SEED_ATTR, generation_seed
+from optimizer.study.setup import PreparedStudy
+from optimizer.tracking.study_tables import SELECTION_ATTR
+
+
+class ExportError(AutoSynthDaError, ValueError):
+    """The asked trial cannot be exported (absent, not complete) or the output folder is in the way."""
+
+
+def pick_trial(study: optuna.Study, number: int | None) -> FrozenTrial:
+    """Trial `number`, or the best completed one."""
+    if number is None:
+        done = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+        if not done:
+            raise ExportError(f"study {study.study_name}: --trial: no completed trial to export yet")
+        return study.best_trial
+    trials = study.get_trials(deepcopy=False)
+    if not 0 <= number < len(trials):
+        raise ExportError(f"study {study.study_name}: --trial: no trial {number} (the study has {len(trials)})")
+    trial = trials[number]
+    if trial.state != TrialState.COMPLETE:
+        raise ExportError(f"study {study.study_name}: --trial: trial {number} is {trial.state.name}, not COMPLETE")
+    return trial
+
+
+def trial_seed(prepared: PreparedStudy, trial: FrozenTrial) -> int:
+    if SEED_ATTR in trial.user_attrs:
+        return int(trial.user_attrs[SEED_ATTR])
+    crn = trial_crn_seed(trial)  # trials from before the seed was stored
+    return generation_seed(prepared.config.search.seed, trial.number) if crn is None else crn
+
+
+def export_trial(prepared: PreparedStudy, trial: FrozenTrial, out: Path) -> tuple[TrialManifest, LayoutReport]:
+    """Write the trial's dataset to `out` (which must not exist or be empty), all or nothing."""
+    out = Path(out)
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise ExportError(f"{out}: --out: exists and is not an empty folder; choose another or remove it")
+    cfg = prepared.config
+    weight, ratio = trial.params["weight"], trial.params["ratio"]
+    staging = out.with_name(f".{out.name}.export-{os.getpid()}")
+    shutil.rmtree(staging, ignore_errors=True)
+    try:
+        manifest = assemble_trial(
+            staging, prepared.real, prepared.bank, target_class=cfg.target_class, weight=weight, ratio=ratio,
+            method=cfg.blend_method, settings=prepared.settings, seed=trial_seed(prepared, trial),
+        )
+        _check_same_clips(manifest, prepared.paths.trial_dir(trial.number))
+        report = check_tao_layout(staging / "train", manifest.label_map)
+        for split in ("val", "test"):
+            check_tao_layout(staging / split, manifest.label_map)
+        (staging / "README.md").write_text(readme(prepared, trial, manifest, report))
+        if out.exists():
+            out.rmdir()
+        staging.rename(out)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return manifest, report
+
+
+def _check_same_clips(manifest: TrialManifest, trial_dir: Path) -> None:
+    try:
+        original = TrialManifest.read(trial_dir)
+    except (OSError, ValueError, KeyError, TypeError):
+        return  # the trial folder was removed: nothing to compare with
+    key = [(c.video, c.pair, c.view, c.seed) for c in manifest.clips if c.kind == "synthetic"]
+    old = [(c.video, c.pair, c.view, c.seed) for c in original.clips if c.kind == "synthetic"]
+    if key != old:
+        raise ExportError(f"{trial_dir}: manifest.json: the re-drawn synthetic clips differ from the trial's "
+                          "(the pair bank or render settings changed since the trial ran)")
+
+
+def readme(prepared: PreparedStudy, trial: FrozenTrial, manifest: TrialManifest, report: LayoutReport) -> str:
+    cfg = prepared.config
+    metrics = trial.user_attrs.get("metrics") or {}
+    lines = [
+        f"# {cfg.name}: trial {trial.number}, augmented for class `{cfg.target_class}`",
+        "",
+        f"- blend weight w = {trial.params['weight']:.4f}, synthetic ratio r = {trial.params['ratio']:.4f} "
+        f"({manifest.count('train', kind='synthetic')} synthetic clips in train/{cfg.target_class}/)",
+        f"- blend method {manifest.method}, generation seed {manifest.seed}, scorer {cfg.scorer.kind}",
+        f"- study metric {cfg.metric}: {trial.value:.4f} (test split, one training run)",
+    ]
+    lines += [f"- {k}: {v:.4f}" for k, v in sorted(metrics.items()) if k in ("accuracy", "mean_class_accuracy")]
+    lines += _selection_lines(prepared.study, trial)
+    lines += ["", "| split | " + " | ".join(manifest.label_map) + " |", "|---|" + "---:|" * len(manifest.label_map)]
+    for split in ("train", "val", "test"):
+        lines.append(f"| {split} | " + " | ".join(str(manifest.count(split, c)) for c in manifest.label_map) + " |")
+    lines += [
+        "",
+        "Layout: TAO action_recognition (`<split>/<class>/<video>/rgb/000000.png`); val and test are real clips only, "
+        "and no synthetic clip was made from a val or test clip (checked when the set was built).",
+        f"Label map: `{json.dumps(manifest.label_map)}`; at least {report.min_frames} frames per training video.",
+        "`manifest.json` lists every clip with its source pair, weight, view and seed.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _selection_lines(study: optuna.Study, trial: FrozenTrial) -> list[str]:
+    summary = study.user_attrs.get(SELECTION_ATTR) or {}
+    point = (round(trial.params["weight"], 3), round(trial.params["ratio"], 3))
+    for c in summary.get("candidates", []):
+        if (c["weight"], c["ratio"]) == point and c.get("ci95"):
+            low, high = c["ci95"]
+            return [f"- final selection: mean {c['mean']:.4f}, 95% CI [{low:.4f}, {high:.4f}] over "
+                    f"{len(c['values'])} fresh seeds"]
+    return ["- no final selection covers this point (run `autosynthda select` for a confidence interval)"]
