@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import socket
+import zlib
 from pathlib import Path
 
 import typer
@@ -57,8 +58,10 @@ def worker(
     quiet_optuna()
     console, say = make_console()
     device = "auto" if gpu is None else f"cuda:{gpu}"
-    # Each worker its own seed: identical TPE/GP/random draws in every worker would duplicate trials.
-    seed = seed if seed is not None else config.search.seed + 1 + os.getpid() % 100_000
+    # Each worker its own seed: identical TPE/GP/random draws in every worker would duplicate trials. Containers
+    # all run as a small pid, so the host name (unique per container and node) goes in too.
+    if seed is None:
+        seed = config.search.seed + 1 + zlib.crc32(f"{socket.gethostname()}:{os.getpid()}".encode()) % 1_000_000
     paths = StudyPaths.for_study(config.name, studies_dir)
     scorer = make_scorer(config, device)
     prepared = prepare_study(config, paths=paths, storage=storage, device=device, log=lambda _: None, worker=True,

@@ -18,7 +18,7 @@ from optimizer.scoring import Scorer
 from optimizer.study.samplers import make_sampler
 from optimizer.study.workspace import StudyPaths, discover_real_clips
 from optimizer.tracking import StudyTracker
-from optimizer.tracking.study_tables import public_url
+from optimizer.tracking.study_tables import psycopg2_url, public_url
 
 # A crashed worker's trial is failed and re-queued (same params) once its heartbeat is this stale.
 HEARTBEAT_INTERVAL_S = 30
@@ -49,6 +49,8 @@ def render_settings(config: StudyConfig, device: str = "auto") -> RenderSettings
         views_per_clip=r.views_per_clip,
         appearance=r.appearance,
         device=device,
+        body=r.body,
+        smpl_model_dir=str(r.smpl_model_dir) if r.smpl_model_dir is not None else None,
     )
 
 
@@ -62,6 +64,7 @@ def open_storage(url: str) -> optuna.storages.BaseStorage:
         return JournalStorage(JournalFileBackend(str(path)))
     if not url.startswith(("sqlite", "postgresql", "mysql")):
         raise ConfigError(f"--storage: {url!r} is not a storage URL (sqlite:///..., postgresql://..., journal:///...)")
+    url = psycopg2_url(url)
     engine_kwargs: dict = {"pool_pre_ping": True}
     if url.startswith("sqlite"):  # several local workers on one file: wait for the lock instead of failing
         engine_kwargs = {"connect_args": {"timeout": 60}}

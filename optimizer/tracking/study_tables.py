@@ -20,6 +20,11 @@ def public_url(url: str) -> str:
     return url
 
 
+def psycopg2_url(url: str) -> str:
+    """SQLAlchemy 2.1 reads a bare postgresql:// as psycopg 3; the driver installed here is psycopg2."""
+    return "postgresql+psycopg2://" + url.removeprefix("postgresql://") if url.startswith("postgresql://") else url
+
+
 def flatten(values: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     """Nested config/params as dotted keys: {"search": {"seed": 0}} -> {"search.seed": 0}."""
     out: dict[str, Any] = {}

@@ -28,7 +28,14 @@ from generation.errors import AutoSynthDaError
 from optimizer.config import StudyConfig
 from optimizer.tracking import plots
 from optimizer.tracking.previews import PREVIEWS_DIR
-from optimizer.tracking.study_tables import completed_frame, flatten, public_url, selection_frame, trials_csv
+from optimizer.tracking.study_tables import (
+    completed_frame,
+    flatten,
+    psycopg2_url,
+    public_url,
+    selection_frame,
+    trials_csv,
+)
 
 PARENT_RUN_ATTR = "mlflow_parent_run_id"
 EXPERIMENT_ATTR = "mlflow_experiment_id"
@@ -68,7 +75,7 @@ class StudyTracker:
         """The study's experiment and parent run: created on the first call, found again on every later one."""
         uri = resolve_tracking_uri(config, study_root)
         try:
-            client = MlflowClient(uri)
+            client = MlflowClient(psycopg2_url(uri))
             experiment_id = _experiment(client, config.name, uri, study_root)
             parent = study.user_attrs.get(PARENT_RUN_ATTR)
             if parent is None or not _run_exists(client, parent):

@@ -159,7 +159,13 @@ def _shell_code(returncode: int) -> int:
 
 
 def _gpu_env(gpus: str | list[int]) -> dict[str, str]:
-    return {} if gpus == "all" else {"CUDA_VISIBLE_DEVICES": ",".join(map(str, gpus))}
+    """GPU ids are indices into what this process may see: under SLURM (CUDA_VISIBLE_DEVICES=3,5) id 0 means GPU 3,
+    so the ids are mapped through the inherited list rather than replacing it."""
+    if gpus == "all":
+        return {}
+    visible = [d for d in os.environ.get("CUDA_VISIBLE_DEVICES", "").split(",") if d.strip()]
+    chosen = [visible[i] if i < len(visible) else str(i) for i in gpus] if visible else [str(i) for i in gpus]
+    return {"CUDA_VISIBLE_DEVICES": ",".join(chosen)}
 
 
 @dataclass

@@ -203,7 +203,8 @@ def test_container_names():
     assert container_name("a b/c", "1", "train") == "autosynthda-a-b-c-1-train"
 
 
-def test_apptainer_argv(tmp_path):
+def test_apptainer_argv(tmp_path, monkeypatch):
+    monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
     job = Job(
         "autosynthda-s-00001-train", ("action_recognition", "train", "-e", "/specs/train.yaml", "results_dir=/results"),
         (Mount(tmp_path / "train", "/data/train"), Mount(tmp_path / "results", "/results", read_only=False)),
@@ -219,6 +220,21 @@ def test_apptainer_argv(tmp_path):
     ]
     sif = tmp_path / "tao.sif"
     assert ApptainerRuntime(str(sif)).image_uri() == str(sif)
+
+
+@pytest.mark.parametrize(
+    ("inherited", "gpus", "expected"),
+    [(None, [0], "0"), ("3,5", [0], "3"), ("3,5", [1, 0], "5,3"), ("", [2], "2"), ("3", [1], "1")],
+)
+def test_gpu_ids_are_indices_into_the_gpus_slurm_gave_us(tmp_path, monkeypatch, inherited, gpus, expected):
+    """Under SLURM (CUDA_VISIBLE_DEVICES=3,5) `--gpu 0` is physical GPU 3: the id is mapped, not substituted."""
+    if inherited is None:
+        monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
+    else:
+        monkeypatch.setenv("CUDA_VISIBLE_DEVICES", inherited)
+    job = Job("j", ("action_recognition", "train"), (), log_path=tmp_path / "log", env={}, workdir="/results")
+    argv = ApptainerRuntime(DEFAULT_IMAGE, gpus=gpus, executable="no-such-apptainer").argv(job)
+    assert argv[argv.index("--env") + 1] == f"CUDA_VISIBLE_DEVICES={expected}"
 
 
 def test_apptainer_preflight(tmp_path, monkeypatch):
