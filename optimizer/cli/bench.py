@@ -65,3 +65,20 @@ def bench_samplers(
     cells = run_benchmark(seeds, gp_seeds, jobs, log=typer.echo)
     wall = time.perf_counter() - started
     typer.echo(write_table(cells, out, seeds=seeds, gp_seeds=gp_seeds, jobs=jobs, wall=wall))
+
+
+@bench_app.command("workers")
+def bench_workers(
+    counts: str = typer.Option("1,2,4,8", "--workers", help="Worker counts, comma-separated."),
+    storages: str = typer.Option("postgresql,journal", "--storages", help="postgresql and/or journal."),
+    seconds: float = typer.Option(2.0, "--seconds", help="The stand-in scorer's sleep per trial."),
+    trials_per_worker: int = typer.Option(4, "--trials-per-worker", help="Trials per worker in each run."),
+    out: Path = typer.Option(Path("bench/results/workers.md"), "--out", help="Where the table goes."),
+) -> None:
+    """Trials/hour and scaling efficiency of 1-8 workers on PostgreSQL (a throwaway local server) and on a journal
+    file, with the 2-s stand-in scorer: what the driver and the storage cost per trial."""
+    from optimizer.study.bench_workers import run_workers_benchmark, write_table
+
+    rows = run_workers_benchmark([int(c) for c in counts.split(",")], storages.split(","), seconds, trials_per_worker,
+                                 log=typer.echo)
+    typer.echo(write_table(rows, out, seconds=seconds, trials_per_worker=trials_per_worker))
