@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # torch comes first and pinned: on a CPU machine 2.13.0 is a local CPU wheel, anything else pulls GBs of CUDA.
 TORCH_SPEC ?= $(if $(shell command -v nvidia-smi 2>/dev/null),torch,torch==2.13.0)
 
-.PHONY: setup test optimize status lint bench bench-render bench-samplers clean dashboard optuna-dashboard \
+.PHONY: setup test optimize status lint bench bench-render bench-samplers bench-workers clean dashboard optuna-dashboard \
 	setup-study worker
 
 setup: $(STAMP)
@@ -50,7 +50,7 @@ worker: setup
 		$(if $(TRIALS),--trials $(TRIALS))
 
 # Benchmarks write their tables under bench/results/ (speed targets live there, never in tests).
-bench: bench-render bench-samplers
+bench: bench-render bench-samplers bench-workers
 
 bench-render: setup
 	$(BIN)/autosynthda bench render
@@ -58,6 +58,10 @@ bench-render: setup
 # legacy, spsa, TPE, GP, random on toy objectives of known optimum -> bench/results/samplers.md (~10 min on 2 cores)
 bench-samplers: setup
 	$(BIN)/autosynthda bench samplers
+
+# 1, 2, 4, 8 worker processes on PostgreSQL (a throwaway local server) and a journal file -> bench/results/workers.md
+bench-workers: setup
+	$(BIN)/autosynthda bench workers
 
 lint: setup
 	$(BIN)/python -m ruff check optimizer generation tests
