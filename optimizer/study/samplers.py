@@ -1,4 +1,4 @@
-"""Samplers by name, seeded."""
+"""Samplers by name, seeded; the pruner by name."""
 
 from __future__ import annotations
 
@@ -18,6 +18,13 @@ def make_sampler(name: str, seed: int, search: SearchConfig | None = None) -> op
     if name in ("legacy", "spsa"):
         return _finite_difference(name, seed, search or SearchConfig())
     raise ConfigError(f"search.sampler: unknown sampler {name!r} (known: {', '.join(SAMPLERS)})")
+
+
+def make_pruner(name: str) -> optuna.pruners.BasePruner:
+    """Explicitly none by default: Optuna's own default (a median pruner) would stop noisy trials after one epoch."""
+    if name == "median":
+        return optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=5)
+    return optuna.pruners.NopPruner()
 
 
 def _finite_difference(name: str, seed: int, search: SearchConfig) -> optuna.samplers.BaseSampler:

@@ -15,7 +15,7 @@ from generation.pairs import PairBank, PairPlan, build_pair_bank
 from generation.poses import iter_pose_files
 from optimizer.config import ConfigError, StudyConfig
 from optimizer.scoring import Scorer
-from optimizer.study.samplers import make_sampler
+from optimizer.study.samplers import make_pruner, make_sampler
 from optimizer.study.workspace import StudyPaths, discover_real_clips
 from optimizer.tracking import StudyTracker
 from optimizer.tracking.study_tables import psycopg2_url, public_url
@@ -100,11 +100,12 @@ def prepare_study(
     paths.root.mkdir(parents=True, exist_ok=True)
     url = storage or paths.default_storage
     sampler = make_sampler(config.search.sampler, _sampler_seed(config, sampler_seed), config.search)
+    pruner = make_pruner(config.search.pruner)
     if worker:
-        study = _join_study(config.name, url, sampler)
+        study = _join_study(config.name, url, sampler, pruner)
     else:
         study = optuna.create_study(
-            study_name=config.name, storage=open_storage(url), direction="maximize", sampler=sampler,
+            study_name=config.name, storage=open_storage(url), direction="maximize", sampler=sampler, pruner=pruner,
             load_if_exists=True,
         )
     if not worker and not study.trials:
@@ -150,10 +151,12 @@ def _sampler_seed(config: StudyConfig, seed: int | None) -> int:
     return seed
 
 
-def _join_study(name: str, url: str, sampler: optuna.samplers.BaseSampler) -> optuna.Study:
+def _join_study(
+    name: str, url: str, sampler: optuna.samplers.BaseSampler, pruner: optuna.pruners.BasePruner
+) -> optuna.Study:
     hint = "run `autosynthda setup` with the same config and --storage first"
     try:
-        study = optuna.load_study(study_name=name, storage=open_storage(url), sampler=sampler)
+        study = optuna.load_study(study_name=name, storage=open_storage(url), sampler=sampler, pruner=pruner)
     except KeyError:
         raise ConfigError(f"--storage: {public_url(url)} has no study {name!r}; {hint}") from None
     if not study.user_attrs.get(SETUP_ATTR):
