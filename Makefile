@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 TORCH_SPEC ?= $(if $(shell command -v nvidia-smi 2>/dev/null),torch,torch==2.13.0)
 
 .PHONY: setup test optimize status lint bench bench-render bench-samplers bench-workers clean dashboard optuna-dashboard \
-	setup-study worker
+	setup-study worker bench-smpl
 
 setup: $(STAMP)
 
@@ -50,7 +50,7 @@ worker: setup
 		$(if $(TRIALS),--trials $(TRIALS))
 
 # Benchmarks write their tables under bench/results/ (speed targets live there, never in tests).
-bench: bench-render bench-samplers bench-workers
+bench: bench-render bench-samplers bench-workers bench-smpl
 
 bench-render: setup
 	$(BIN)/autosynthda bench render
@@ -62,6 +62,11 @@ bench-samplers: setup
 # 1, 2, 4, 8 worker processes on PostgreSQL (a throwaway local server) and a journal file -> bench/results/workers.md
 bench-workers: setup
 	$(BIN)/autosynthda bench workers
+
+# Batched SMPL fit vs joints2smpl's sequential fit -> bench/results/smpl.md (~5 min on 2 cores). Without MODEL_DIR the
+# body is the procedural toy stand-in and docs/img/contact_sheet_smpl.png is redrawn; MODEL_DIR=dir: your SMPL.
+bench-smpl: setup
+	$(BIN)/autosynthda bench smpl $(if $(MODEL_DIR),--model-dir $(MODEL_DIR),--contact-sheet docs/img/contact_sheet_smpl.png)
 
 lint: setup
 	$(BIN)/python -m ruff check optimizer generation tests

@@ -49,12 +49,45 @@ class PairsConfig(_Strict):
 
 
 class RenderConfig(_Strict):
+    """body: mannequin (licence-free, the default) or smpl (SMPL fitted to the joints, its mesh rendered), whose
+    SMPL_NEUTRAL.pkl is in smpl_model_dir or, when that is not given, in $SMPL_MODEL_DIR; only the folder's
+    existence and the file's presence are checked here, the file itself when it is first loaded."""
+
     size: int = Field(default=64, ge=16, le=1024)
     format: Literal["jpg", "png"] = "png"
     real_views: str = "front,front-left,front-right"
     synthetic_views: str = "front,front-left,front-right,random:4"
     views_per_clip: int = Field(default=1, ge=1)
     appearance: Literal["synthda", "randomized"] = "synthda"
+    body: Literal["mannequin", "smpl"] = "mannequin"
+    smpl_model_dir: Path | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _model_dir_from_env(cls, data: object) -> object:
+        import os
+
+        from generation.body.model import ENV_VAR
+
+        if isinstance(data, dict) and data.get("body") == "smpl" and not data.get("smpl_model_dir"):
+            return {**data, "smpl_model_dir": os.environ.get(ENV_VAR) or None}
+        return data
+
+    @model_validator(mode="after")
+    def _model_file_present(self) -> RenderConfig:
+        from generation.body import BodyModelError, resolve_model_file
+
+        if self.body != "smpl":
+            if self.smpl_model_dir is not None:
+                raise ValueError(f"smpl_model_dir: only read when render.body is 'smpl' (it is {self.body!r})")
+            return self
+        try:
+            resolve_model_file(self.smpl_model_dir)
+        except BodyModelError as exc:
+            folder = f" {exc.path}" if exc.path else ""
+            field = "" if exc.field == "smpl_model_dir" else f"{exc.field}: "
+            raise ValueError(f"smpl_model_dir{folder}: {field}{exc.problem}") from None
+        return self
 
 
 class LegacySearchConfig(_Strict):
@@ -97,6 +130,9 @@ class SearchConfig(_Strict):
     weight: tuple[float, float] = (0.0, 1.0)
     ratio: tuple[float, float] = (0.0, 2.0)
     sampler: str = "spsa"  # bench/results/samplers.md: see the README, "Which sampler"
+    # none: every trial trains to the end. median: stop a trial whose validation curve is below the median of earlier
+    # trials at the same epoch (after 5 trials and 5 epochs); worth it when a trial takes hours (TAO).
+    pruner: Literal["none", "median"] = "none"
     trials: int = Field(default=8, ge=1)
     seed: int = 0
     legacy: LegacySearchConfig = LegacySearchConfig()
@@ -130,9 +166,6 @@ class SearchConfig(_Strict):
         return value
 
     @field_validator("ratio")
-    # none: every trial trains to the end. median: stop a trial whose validation curve is below the median of earlier
-    # trials at the same epoch (after 5 trials and 5 epochs); worth it when a trial takes hours (TAO).
-    pruner: Literal["none", "median"] = "none"
     @classmethod
     def _ratio_non_negative(cls, value: tuple[float, float]) -> tuple[float, float]:
         low, high = value

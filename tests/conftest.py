@@ -17,6 +17,18 @@ def _shared_subdir(name: str) -> Path:
     return path
 
 
+@pytest.fixture
+def autosynthda():
+    """The console command as a user runs it: a subprocess, stdout and stderr captured."""
+    import subprocess
+    import sys
+
+    def run(*args) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "optimizer.cli", *map(str, args)], capture_output=True, text=True)
+
+    return run
+
+
 @pytest.fixture(scope="session")
 def synthda_reference() -> Path:
     """Real SynthDa outputs (NSCLv2 test vectors), read in place, never copied."""

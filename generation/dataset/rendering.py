@@ -10,10 +10,12 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from generation.render import RenderOptions, View, frame_body, render_clips
+from generation.body import render_smpl_clips
+from generation.render import RenderError, RenderOptions, View, frame_body, render_clips
 from generation.writers import write_frame_folders
 
 APPEARANCES = ("synthda", "randomized")
+BODIES = ("mannequin", "smpl")
 
 
 @dataclass(frozen=True)
@@ -24,6 +26,8 @@ class RenderSettings:
     size: frame edge in pixels (TAO resizes to 224 anyway; the embedded scorer uses less). real_views: views each real
     clip is rendered from (one video per view). synthetic_views: the views synthetic clips draw from, views_per_clip of
     them per blended pair. appearance: "synthda" (grey avatar on grey) or "randomized" (lights, colours, gradients).
+    body: "mannequin" (licence-free capsules on the joints) or "smpl" (SMPL fitted to the joints and its mesh
+    rendered; smpl_model_dir holds the user's SMPL_NEUTRAL.pkl, None: $SMPL_MODEL_DIR).
     """
 
     size: int = 224
@@ -34,6 +38,8 @@ class RenderSettings:
     appearance: str = "synthda"
     batch_clips: int = 16
     device: str = "auto"
+    body: str = "mannequin"
+    smpl_model_dir: str | None = None
 
     def options(self) -> RenderOptions:
         return RenderOptions.randomized() if self.appearance == "randomized" else RenderOptions()
@@ -44,7 +50,10 @@ class RenderSettings:
         return torch.device(self.device)
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        settings = asdict(self)
+        if self.body == "mannequin":  # the mannequin's settings hash as before the SMPL option: caches stay valid
+            del settings["body"], settings["smpl_model_dir"]
+        return settings
 
 
 @dataclass(frozen=True)
@@ -69,6 +78,8 @@ def render_and_write(
 
     on_clip, when given, also receives each clip's (T, H, W, 3) uint8 frames (for previews) without rendering twice.
     """
+    if settings.body not in BODIES:
+        raise RenderError(f"body: unknown body {settings.body!r} (known: {', '.join(BODIES)})")
     order = sorted(range(len(jobs)), key=lambda i: jobs[i].joints.shape[0])
     device = settings.torch_device()
     size = (settings.size, settings.size)
@@ -78,10 +89,15 @@ def render_and_write(
         longest = max(job.joints.shape[0] for job in batch)
         padded = np.stack([_pad(job.joints, longest) for job in batch]).astype(np.float32)
         joints = torch.from_numpy(padded).to(device)
-        cameras = frame_body(joints, [job.view for job in batch], size)
         # The batch's first seed drives per-clip appearance (clip i of the batch draws from (seed, i)); batches are
         # formed deterministically from the job list, so the same jobs give the same bytes.
-        frames = render_clips(joints, cameras, size, seed=batch[0].seed, device=device, options=settings.options())
+        if settings.body == "smpl":
+            frames = render_smpl_clips([job.joints for job in batch], [job.view for job in batch], size,
+                                       model_dir=settings.smpl_model_dir, seed=batch[0].seed, device=device,
+                                       options=settings.options(), sources=[job.clip_dir for job in batch])
+        else:
+            cameras = frame_body(joints, [job.view for job in batch], size)
+            frames = render_clips(joints, cameras, size, seed=batch[0].seed, device=device, options=settings.options())
         frames = frames.cpu().numpy()
         write_frame_folders(
             [(frames[i, : job.joints.shape[0]], job.clip_dir) for i, job in enumerate(batch)], fmt=settings.fmt

@@ -181,16 +181,32 @@ def frame_body(
     """
     joints = check_joints(joints)
     bsz = joints.shape[0]
+    prims = build_mannequin(joints.to(torch.float32))
+    centres, radii = prims.bounding_points()
+    return frame_points(centres.reshape(bsz, -1, 3), radii.reshape(bsz, -1), views, size,
+                        max_width_fill=max_width_fill, iterations=iterations)
+
+
+def frame_points(
+    centres: torch.Tensor,
+    radii: torch.Tensor,
+    views: View | Sequence[View],
+    size: tuple[int, int],
+    *,
+    max_width_fill: float = 0.92,
+    iterations: int = 4,
+) -> Camera:
+    """frame_body for any body given as spheres whose union holds it over the whole clip: centres (B, N, 3), radii
+    (B, N), canonical frame (a mesh passes some of its vertices with a small radius)."""
+    bsz = centres.shape[0]
     views = [views] * bsz if isinstance(views, View) else list(views)
     if len(views) == 1 and bsz > 1:
         views = views * bsz
     if len(views) != bsz:
         raise RenderError(f"views: got {len(views)} views for {bsz} clips (give one per clip, or one for all)")
     height, width = size
-    dev, dt = joints.device, torch.float32
-    prims = build_mannequin(joints.to(dt))
-    centres, radii = prims.bounding_points()
-    centres, radii = centres.reshape(bsz, -1, 3), radii.reshape(bsz, -1)
+    dev, dt = centres.device, torch.float32
+    centres, radii = centres.to(dt), radii.to(dt)
 
     def vals(attr: str) -> torch.Tensor:
         return torch.tensor([getattr(v, attr) for v in views], dtype=dt, device=dev)

@@ -82,3 +82,29 @@ def bench_workers(
     rows = run_workers_benchmark([int(c) for c in counts.split(",")], storages.split(","), seconds, trials_per_worker,
                                  log=typer.echo)
     typer.echo(write_table(rows, out, seconds=seconds, trials_per_worker=trials_per_worker))
+
+
+@bench_app.command("smpl")
+def bench_smpl(
+    model_dir: Path | None = typer.Option(
+        None, "--model-dir", help="Folder with your SMPL_NEUTRAL.pkl (default: the procedural toy stand-in, not SMPL)."
+    ),
+    device: str = typer.Option("auto", "--device", help="auto (adds CUDA rows when a GPU is present) or cpu."),
+    threads: int = typer.Option(0, "--threads", help="torch CPU threads (0: torch's default)."),
+    iterations: int = typer.Option(200, "--iterations", help="Adam iterations of the batched fit."),
+    out: Path = typer.Option(Path("bench/results/smpl.md"), "--out", help="Where the table goes."),
+    sheet: Path | None = typer.Option(None, "--contact-sheet", help="Also write fitted-mesh clips as a PNG here."),
+) -> None:
+    """Batched SMPL fit vs joints2smpl's sequential 1-iteration fit: mean per-joint error (mm), s per 1000 frames."""
+    from generation.body import FitSettings, load_body_model
+    from generation.body.bench import run_smpl_benchmark, write_smpl_contact_sheet
+
+    if threads:
+        torch.set_num_threads(threads)
+    if model_dir is not None:
+        load_body_model(model_dir)  # a missing or wrong model fails before any work
+    table = run_smpl_benchmark(out, model_dir=model_dir, device=device, fit_settings=FitSettings(iterations=iterations),
+                               log=typer.echo)
+    typer.echo(table)
+    if sheet is not None:
+        typer.echo(f"contact sheet {write_smpl_contact_sheet(sheet, model_dir=model_dir)}")

@@ -8,10 +8,12 @@ import numpy as np
 import typer
 
 from generation.atomic import check_writable_dir
+from generation.body import read_model_file, resolve_model_file
 from generation.dataset import ClipJob, RenderSettings, render_and_write
+from generation.dataset.rendering import BODIES
 from generation.errors import PoseDataError
 from generation.poses import iter_pose_files, load_poses
-from generation.render import parse_views
+from generation.render import RenderError, parse_views
 from generation.writers import FRAME_FORMATS, write_contact_sheet, write_mp4
 from optimizer.cli.app import app
 
@@ -28,6 +30,10 @@ def render(
     appearance: str = typer.Option("synthda", "--appearance", help="synthda (grey on grey) or randomized."),
     seed: int = typer.Option(0, "--seed", help="Seed of random views and appearance."),
     device: str = typer.Option("auto", "--device", help="auto (cuda if available), cpu, cuda, cuda:N."),
+    body: str = typer.Option("mannequin", "--body", help="mannequin, or smpl (SMPL fitted to the joints)."),
+    smpl_model_dir: Path | None = typer.Option(
+        None, "--smpl-model-dir", help="Folder with your SMPL_NEUTRAL.pkl (default: $SMPL_MODEL_DIR); --body smpl."
+    ),
 ) -> None:
     """Render pose clips as TAO frame folders, one video per clip and view.
 
@@ -36,7 +42,12 @@ def render(
     files = iter_pose_files(poses)
     if not files:
         raise PoseDataError(poses, "path", "no pose files found")
-    settings = RenderSettings(size=size, fmt=fmt, appearance=appearance, device=device)
+    if body not in BODIES:
+        raise RenderError(f"--body: unknown body {body!r} (known: {', '.join(BODIES)})")
+    if body == "smpl":
+        read_model_file(resolve_model_file(smpl_model_dir))  # a missing or wrong model fails before any work
+    settings = RenderSettings(size=size, fmt=fmt, appearance=appearance, device=device, body=body,
+                              smpl_model_dir=str(smpl_model_dir) if smpl_model_dir else None)
     view_list = parse_views(views, seed=seed)
     clips = [load_poses(f) for f in files]  # every input is validated before anything is written
     check_writable_dir(out)  # and the output before any rendering
