@@ -15,7 +15,6 @@ import re
 
 from playwright.sync_api import sync_playwright
 
-
 COLUMNS = ("weight", "ratio", "mean_class_accuracy", "recall.fall", "synthetic_clips")
 HIDDEN = ("Dataset", "Source", "Models")  # empty for these runs
 
