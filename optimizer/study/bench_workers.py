@@ -118,6 +118,30 @@ def run_workers_benchmark(counts: Sequence[int], storages: Sequence[str], second
     return rows
 
 
+def bottleneck(rows: Sequence[WorkersRow]) -> list[str]:
+    """Name what grows with the worker count: the per-trial CPU work (rendering, linking) or the storage round trips."""
+    lines = []
+    for kind in dict.fromkeys(r.storage for r in rows):
+        mine = sorted((r for r in rows if r.storage == kind), key=lambda r: r.workers)
+        if len(mine) < 2:
+            continue
+        low, high = mine[0], mine[-1]
+        render_growth, storage_growth = high.mean_render_s - low.mean_render_s, high.mean_storage_s - low.mean_storage_s
+        cause = (f"the CPU work each trial does (blending, rendering, linking real clips): {os.cpu_count()} cores "
+                 f"shared by {high.workers} workers" if render_growth >= storage_growth else "the storage round trips")
+        lines.append(
+            f"- **Bottleneck ({kind}): {cause}.** From {low.workers} to {high.workers} workers the render time per "
+            f"trial went {low.mean_render_s:.2f} -> {high.mean_render_s:.2f} s and the storage+driver time "
+            f"{low.mean_storage_s:.2f} -> {high.mean_storage_s:.2f} s; efficiency {high.efficiency:.2f} at "
+            f"{high.workers} workers."
+        )
+    if lines:
+        lines.append("- With TAO each worker trains on its own GPU for minutes to hours per trial, so these per-trial "
+                     "seconds of driver and storage work vanish in comparison; on a real cluster render on the "
+                     "worker's GPU (`--gpu`).")
+    return lines
+
+
 def write_table(rows: Sequence[WorkersRow], out: Path, *, seconds: float, trials_per_worker: int) -> str:
     cpu = platform.processor() or platform.machine()
     lines = [
@@ -137,6 +161,7 @@ def write_table(rows: Sequence[WorkersRow], out: Path, *, seconds: float, trials
         lines.append(f"| {r.storage} | {r.workers} | {r.trials} | {r.window_s:.1f} | {r.trials_per_hour:.0f} | "
                      f"{r.ideal_per_hour:.0f} | {r.efficiency:.2f} | {r.mean_trial_s:.2f} | {r.mean_render_s:.2f} | "
                      f"{r.mean_storage_s:.2f} | {r.busy:.2f} |")
+    lines += ["", *bottleneck(rows)]
     lines += ["", "Columns: window = first trial start to last trial end; ideal = workers x 3600 / sleep; scaling "
               "efficiency = trials/h over workers x the 1-worker trials/h; trial s = mean trial duration (sleep "
               "included); render s = blending + rendering + linking per trial; storage+driver s = the rest of the "
