@@ -181,3 +181,32 @@ def test_a_worker_without_setup_is_told_to_run_it(tmp_path, storage):
                           text=True)
     assert done.returncode == 2
     assert "has no study 'swarm'" in done.stderr and "autosynthda setup" in done.stderr
+
+
+def test_a_retried_trial_takes_over_the_dataset_its_dead_predecessor_wrote(tmp_path):
+    """Killed while scoring: the retry (same params, same seed) renames the finished dataset instead of redrawing it."""
+    storage = f"journal:///{tmp_path / 'study.journal'}"
+    slow = write_config(tmp_path, name="takeover", search={**SWARM["search"], "trials": 2},
+                        scorer={"kind": "standin", "standin_seconds": 60.0})
+    studies = tmp_path / "studies"
+    setup_study(slow, storage, studies)
+    worker = start_worker(slow, storage, studies, tmp_path, 0)
+    trials = StudyPaths.for_study("takeover", studies).trials
+    deadline = time.monotonic() + 120
+    while not (trials / "00000" / "manifest.json").is_file():  # the baseline's dataset is complete: it is scoring
+        assert time.monotonic() < deadline and worker.poll() is None, logs(tmp_path)
+        time.sleep(0.2)
+    worker.send_signal(signal.SIGKILL)
+    worker.wait()
+    first = yaml.safe_load((trials / "00000" / "manifest.json").read_text())
+    fast = write_config(tmp_path, name="takeover", search={**SWARM["search"], "trials": 2},
+                        scorer={"kind": "standin", "standin_seconds": 0.0})
+    rerun = start_worker(fast, storage, studies, tmp_path, 1)
+    wait_all([rerun], timeout=300)
+    assert rerun.returncode == 0, logs(tmp_path)
+    study = load("takeover", storage)
+    dead, retry = study.trials[0], study.trials[1]
+    assert dead.state == TrialState.FAIL and retry.user_attrs["retry_of"] == 0 and retry.params == dead.params
+    assert retry.state == TrialState.COMPLETE
+    assert not (trials / "00000").exists()  # moved, not copied or redrawn
+    assert yaml.safe_load((trials / "00001" / "manifest.json").read_text())["clips"] == first["clips"]
