@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import time
+import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,8 +47,10 @@ RUN_STATUS = {TrialState.COMPLETE: "FINISHED", TrialState.PRUNED: "FINISHED", Tr
 TRIAL_FILES = ("manifest.json", "result.json", "tao/train_spec.yaml", "tao/evaluate_spec.yaml", "tao/train.log",
                "tao/evaluate.log")
 
-for _name in ("mlflow", "alembic"):  # MLflow's migrations and store messages are INFO chatter on every start
-    logging.getLogger(_name).setLevel(logging.WARNING)
+# MLflow's migrations are INFO chatter on every start, and its store warnings repeat (in many lines) what our one-line
+# TrackingError or warning already says.
+for _name in ("mlflow", "alembic"):
+    logging.getLogger(_name).setLevel(logging.ERROR)
 
 
 class TrackingError(AutoSynthDaError, RuntimeError):
@@ -75,6 +78,7 @@ class StudyTracker:
         """The study's experiment and parent run: created on the first call, found again on every later one."""
         uri = resolve_tracking_uri(config, study_root)
         try:
+            _reachable(uri)
             client = MlflowClient(psycopg2_url(uri))
             experiment_id = _experiment(client, config.name, uri, study_root)
             parent = study.user_attrs.get(PARENT_RUN_ATTR)
@@ -197,12 +201,31 @@ class StudyTracker:
             return None
 
 
+def _reachable(uri: str, timeout_s: int = 10) -> None:
+    """One quick try at a database or server store: MLflow itself retries an unreachable one for ~100 s."""
+    if uri.startswith(("http://", "https://")):
+        with urllib.request.urlopen(f"{uri.rstrip('/')}/health", timeout=timeout_s):
+            return
+    if uri.startswith(("postgresql", "mysql", "mssql")):
+        import sqlalchemy
+
+        args = {"connect_timeout": timeout_s} if uri.startswith(("postgresql", "mysql")) else {}
+        engine = sqlalchemy.create_engine(psycopg2_url(uri), connect_args=args)
+        try:
+            with engine.connect():
+                pass
+        finally:
+            engine.dispose()
+
+
 def _experiment(client: MlflowClient, name: str, uri: str, study_root: Path) -> str:
     found = client.get_experiment_by_name(name)
     if found is not None:
         return found.experiment_id
-    # A local store keeps its artifacts beside it in the study folder, not in the current directory.
-    location = (study_root / "mlartifacts").resolve().as_uri() if uri.startswith("sqlite:") else None
+    # A database store (no server) keeps artifacts in the study folder, not in the current directory; a tracking
+    # server decides for itself.
+    served = uri.startswith(("http://", "https://", "databricks"))
+    location = None if served else (study_root / "mlartifacts").resolve().as_uri()
     try:
         return client.create_experiment(name, artifact_location=location, tags={"autosynthda.study": name})
     except MlflowException:  # created meanwhile by another process

@@ -11,7 +11,9 @@ import subprocess
 import sys
 
 import numpy as np
+import optuna
 import pytest
+import yaml
 from mlflow.tracking import MlflowClient
 from optuna.trial import TrialState
 from PIL import Image
@@ -19,7 +21,7 @@ from PIL import Image
 from optimizer.config import StudyConfig
 from optimizer.scoring import EmbeddedScorer, ScoringError
 from optimizer.study import StudyPaths, prepare_study, run_study
-from optimizer.tracking import PARENT_RUN_ATTR, RUN_ATTR, resolve_tracking_uri
+from optimizer.tracking import PARENT_RUN_ATTR, RUN_ATTR, StudyTracker, resolve_tracking_uri
 
 FAST = {
     "name": "tracked",
@@ -159,8 +161,6 @@ def test_a_retried_trial_logs_to_a_new_run_linked_to_the_old_one(tracked_study):
 
 
 def test_a_bad_tracking_uri_is_one_error_before_any_work(tmp_path, autosynthda):
-    import yaml
-
     config = {**FAST, "tracking": {"uri": "postgresql://nobody:secret@127.0.0.1:1/none"}}
     path = tmp_path / "bad.yaml"
     path.write_text(yaml.safe_dump(config))
@@ -169,3 +169,16 @@ def test_a_bad_tracking_uri_is_one_error_before_any_work(tmp_path, autosynthda):
     assert result.stderr.startswith("error: tracking.uri: MLflow store postgresql://nobody:***@127.0.0.1:1/none")
     assert "secret" not in result.stderr + result.stdout
     assert not (tmp_path / "studies" / "tracked" / "trials").exists()
+
+
+def test_a_postgresql_tracking_store_gets_the_experiment_and_parent(tmp_path, postgres_url):
+    """MLflow on PostgreSQL without a server (what the compose file's MLflow server uses as its backend)."""
+    config = StudyConfig.model_validate({**FAST, "tracking": {"uri": postgres_url}})
+    study = optuna.create_study(direction="maximize")
+    tracker = StudyTracker.setup(config, tmp_path, study, log=print)
+    again = StudyTracker.setup(config, tmp_path, study, log=print)  # a second setup finds both
+    assert again.parent_run_id == tracker.parent_run_id == study.user_attrs[PARENT_RUN_ATTR]
+    client = MlflowClient(postgres_url.replace("postgresql://", "postgresql+psycopg2://"))
+    experiment = client.get_experiment_by_name("tracked")
+    assert experiment.artifact_location == (tmp_path / "mlartifacts").resolve().as_uri()
+    assert client.get_run(tracker.parent_run_id).data.params["search.trials"] == "2"
