@@ -12,10 +12,12 @@ import socket
 import zlib
 from pathlib import Path
 
+import torch
 import typer
 
 from optimizer.cli.app import app
 from optimizer.cli.common import make_console, quiet_optuna, storage_option, study_config
+from optimizer.config import ConfigError
 from optimizer.study import StudyPaths, finished_trials, make_scorer, prepare_study, run_study
 from optimizer.tracking.study_tables import public_url
 
@@ -51,10 +53,17 @@ def worker(
     studies_dir: Path | None = typer.Option(None, "--studies-dir", help="Where studies/<name>/ state is (shared)."),
     runtime: str | None = typer.Option(None, "--runtime", help="TAO studies: docker, apptainer or local."),
     tracking: bool | None = typer.Option(None, "--tracking/--no-tracking", help="MLflow review (default: on)."),
+    threads: int | None = typer.Option(
+        None, "--threads", help="torch CPU threads (default: all cores); with N workers on one machine: cores / N."
+    ),
 ) -> None:
     """Run trials of a set-up study until its budget of finished trials is reached, alongside any other workers."""
     config = study_config(study_file, target_class=target_class, trials=trials, runtime=runtime, tracking=tracking,
                           gpu=gpu)
+    if threads is not None:
+        if threads < 1:
+            raise ConfigError(f"--threads: must be >= 1, got {threads}")
+        torch.set_num_threads(threads)  # several workers on one CPU each with all cores' threads thrash
     quiet_optuna()
     console, say = make_console()
     device = "auto" if gpu is None else f"cuda:{gpu}"

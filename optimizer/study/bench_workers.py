@@ -68,8 +68,11 @@ def run_once(storage: str, kind: str, workers: int, trials: int, seconds: float,
     env = {**os.environ, "CUDA_VISIBLE_DEVICES": ""}
     subprocess.run(_cli("setup", config, "--storage", storage, "--studies-dir", studies, "--device", "cpu"),
                    check=True, capture_output=True, env=env)
-    procs = [subprocess.Popen(_cli("worker", config, "--storage", storage, "--studies-dir", studies, "--seed", i),
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env) for i in range(workers)]
+    # Each worker its share of the cores: N workers with all cores' torch threads each thrash (2x slower renders).
+    threads = max(1, (os.cpu_count() or 1) // workers)
+    argv = _cli("worker", config, "--storage", storage, "--studies-dir", studies, "--threads", threads)
+    procs = [subprocess.Popen([*argv, "--seed", str(i)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+             for i in range(workers)]
     for proc in procs:
         _, err = proc.communicate()
         if proc.returncode != 0:
@@ -149,7 +152,8 @@ def write_table(rows: Sequence[WorkersRow], out: Path, *, seconds: float, trials
         "",
         f"`autosynthda bench workers`: the stand-in scorer sleeps {seconds:g} s per trial (TAO's training time, "
         f"without a GPU), {trials_per_worker} trials per worker, real `autosynthda worker` processes after one "
-        f"`autosynthda setup`, MLflow tracking off. Machine: {os.cpu_count()} cores ({cpu}), Python "
+        "`autosynthda setup`, each worker with `--threads` = cores / workers (at least 1), MLflow tracking off. "
+        f"Machine: {os.cpu_count()} cores ({cpu}), Python "
         f"{platform.python_version()}, optuna {optuna.__version__}. Each trial still blends and renders its synthetic "
         "clips (64 px) and links the real ones on the CPU.",
         "",

@@ -210,3 +210,8 @@ def test_a_retried_trial_takes_over_the_dataset_its_dead_predecessor_wrote(tmp_p
     assert retry.state == TrialState.COMPLETE
     assert not (trials / "00000").exists()  # moved, not copied or redrawn
     assert yaml.safe_load((trials / "00001" / "manifest.json").read_text())["clips"] == first["clips"]
+
+
+def test_worker_threads_must_be_positive(tmp_path, autosynthda):
+    result = autosynthda("worker", write_config(tmp_path), "--threads", "0", "--storage", "journal:///nowhere/x")
+    assert result.returncode == 2 and result.stderr.strip() == "error: --threads: must be >= 1, got 0"
