@@ -13,6 +13,7 @@ import os
 import socket
 import threading
 import time
+from datetime import datetime
 
 import optuna
 from optuna.exceptions import UpdateFinishedTrialError
@@ -24,6 +25,8 @@ HEARTBEAT_ATTR = "heartbeat"
 # Carried to the retry: the baseline mark, the seed its clips were drawn with (same params, same clips) and the
 # MLflow run, so the new run links to the old one.
 INHERITED_ATTRS = ("baseline", "generation_seed", "scorer_seed", "mlflow_run_id")
+DIED = "worker died; re-queued with the same params"
+ORPHAN_AFTER_S = 3.0
 
 
 def worker_identity() -> dict[str, object]:
@@ -62,25 +65,59 @@ def retried_from(trial: FrozenTrial) -> int | None:
     return None if failed is None else int(failed)
 
 
+def assigned_params(trial: FrozenTrial) -> dict[str, object]:
+    """The params the trial was given: suggested, or (killed before its first suggest) the ones it was enqueued with.
+    A trial killed before it had either was never given a point, and is not retried."""
+    return dict(trial.params) or dict(trial.system_attrs.get("fixed_params") or {})
+
+
 def requeue_dead_trials(study: optuna.Study, *, stale_after_s: float | None = None) -> list[int]:
     """Fail every RUNNING trial whose worker is known dead (same host, pid gone; or, with stale_after_s, a heartbeat
-    older than that) and enqueue its params again. Returns the numbers of the trials this call failed."""
+    older than that) and enqueue its params again. Returns the numbers of the trials this call re-queued.
+
+    Failing is the atomic claim; the enqueue follows. A reaper killed between the two leaves an orphan (failed as
+    dead, no retry), which any later call re-queues once it is ORPHAN_AFTER_S old (a live reaper is long done).
+    """
     here = socket.gethostname()
     storage = study._storage  # noqa: SLF001 - the atomic state change is a storage call (as Optuna's own callbacks do)
-    failed = []
+    requeued = []
     for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
         if not (_dead_here(trial, here) or _stale(trial, stale_after_s)):
             continue
         try:
-            storage.set_trial_user_attr(trial._trial_id, "fail_reason", "worker died; re-queued with the same params")
+            storage.set_trial_user_attr(trial._trial_id, "fail_reason", DIED)
             storage.set_trial_state_values(trial._trial_id, TrialState.FAIL)
         except UpdateFinishedTrialError:
             continue  # another worker reaped it (or it just finished)
-        if trial.params:
-            attrs = {k: trial.user_attrs[k] for k in INHERITED_ATTRS if k in trial.user_attrs}
-            study.enqueue_trial(dict(trial.params), user_attrs={**attrs, "retry_of": trial.number})
-        failed.append(trial.number)
-    return failed
+        if _enqueue_retry(study, trial):
+            requeued.append(trial.number)
+    ready, _ = orphans(study)
+    requeued.extend(t.number for t in ready if _enqueue_retry(study, t))
+    return requeued
+
+
+def orphans(study: optuna.Study) -> tuple[list[FrozenTrial], list[FrozenTrial]]:
+    """Trials failed as dead that have no retry: (old enough to re-queue, too young: their reaper may be enqueueing)."""
+    trials = study.get_trials(deepcopy=False)
+    retried = {t.user_attrs.get("retry_of") for t in trials}
+    now = datetime.now()  # Optuna keeps naive local times
+    ready, young = [], []
+    for t in trials:
+        if t.state != TrialState.FAIL or t.user_attrs.get("fail_reason") != DIED or t.number in retried:
+            continue
+        if not assigned_params(t):
+            continue
+        age = (now - t.datetime_complete).total_seconds() if t.datetime_complete else ORPHAN_AFTER_S
+        (ready if age >= ORPHAN_AFTER_S else young).append(t)
+    return ready, young
+
+
+def _enqueue_retry(study: optuna.Study, trial: FrozenTrial) -> bool:
+    params = assigned_params(trial)
+    if params:
+        attrs = {k: trial.user_attrs[k] for k in INHERITED_ATTRS if k in trial.user_attrs}
+        study.enqueue_trial(params, user_attrs={**attrs, "retry_of": trial.number})
+    return bool(params)
 
 
 def uses_heartbeat_thread(study: optuna.Study) -> bool:

@@ -16,7 +16,7 @@ from generation.errors import AutoSynthDaError
 from optimizer.samplers import sampler_done
 from optimizer.scoring import Scorer
 from optimizer.study.objective import STAGES, TrialObjective
-from optimizer.study.recovery import requeue_dead_trials, uses_heartbeat_thread
+from optimizer.study.recovery import orphans, requeue_dead_trials, uses_heartbeat_thread
 from optimizer.study.selection import run_selection, study_evaluator
 from optimizer.study.setup import GRACE_PERIOD_S, PreparedStudy
 
@@ -45,12 +45,16 @@ class _Counts:
     finished: int
     running: int
     waiting: int
+    retries_due: int  # re-queued trials of dead workers (waiting) and orphans about to be: run even past the budget
 
 
 def _counts(study: optuna.Study) -> _Counts:
-    states = [t.state for t in study.get_trials(deepcopy=False)]
+    trials = study.get_trials(deepcopy=False)
+    states = [t.state for t in trials]
     finished = sum(s in FINISHED for s in states)
-    return _Counts(finished, states.count(TrialState.RUNNING), states.count(TrialState.WAITING))
+    waiting_retries = sum(t.state == TrialState.WAITING and "retry_of" in t.user_attrs for t in trials)
+    retries_due = waiting_retries + len(orphans(study)[1])
+    return _Counts(finished, states.count(TrialState.RUNNING), states.count(TrialState.WAITING), retries_due)
 
 
 def reap(study: optuna.Study) -> list[int]:
@@ -90,8 +94,11 @@ def run_study(
             summary.requeued.extend(requeued)
             console.print(f"re-queued trials left running by a dead worker: {requeued}", markup=False)
         counts = _counts(study)
-        if counts.finished >= n_trials:
+        if counts.finished >= n_trials and not counts.retries_due:
             break
+        if counts.finished >= n_trials and not counts.waiting:  # an orphaned retry will be re-queued in seconds
+            time.sleep(poll_s)
+            continue
         if (stopped := sampler_done(study)) is not None:  # a finite-difference search that has converged
             console.print(f"sampler finished after {counts.finished} trials: {stopped.reason}", markup=False)
             break
