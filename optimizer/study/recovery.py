@@ -27,6 +27,9 @@ HEARTBEAT_ATTR = "heartbeat"
 INHERITED_ATTRS = ("baseline", "generation_seed", "scorer_seed", "mlflow_run_id")
 DIED = "worker died; re-queued with the same params"
 ORPHAN_AFTER_S = 3.0
+# A live worker names itself in its trial first thing in the objective (after the sampler, seconds at most); a RUNNING
+# trial still nameless after this died between Optuna's ask and the objective, where no heartbeat covers it.
+NAMELESS_AFTER_S = 60.0
 
 
 def worker_identity() -> dict[str, object]:
@@ -46,6 +49,12 @@ def _alive(pid: int) -> bool:
 def _dead_here(trial: FrozenTrial, host: str) -> bool:
     worker = trial.user_attrs.get(WORKER_ATTR) or {}
     return worker.get("host") == host and not _alive(int(worker.get("pid", -1)))
+
+
+def _nameless(trial: FrozenTrial) -> bool:
+    if WORKER_ATTR in trial.user_attrs or trial.datetime_start is None:
+        return False
+    return (datetime.now() - trial.datetime_start).total_seconds() > NAMELESS_AFTER_S
 
 
 def _stale(trial: FrozenTrial, after_s: float | None) -> bool:
@@ -82,7 +91,7 @@ def requeue_dead_trials(study: optuna.Study, *, stale_after_s: float | None = No
     storage = study._storage  # noqa: SLF001 - the atomic state change is a storage call (as Optuna's own callbacks do)
     requeued = []
     for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
-        if not (_dead_here(trial, here) or _stale(trial, stale_after_s)):
+        if not (_dead_here(trial, here) or _stale(trial, stale_after_s) or _nameless(trial)):
             continue
         try:
             storage.set_trial_user_attr(trial._trial_id, "fail_reason", DIED)

@@ -1,0 +1,49 @@
+"""Recovery corner cases a random kill only sometimes hits: a trial killed before its objective named its worker,
+a retry killed before its first suggest, and a reaper killed between failing a trial and re-queueing it."""
+
+from __future__ import annotations
+
+import optuna
+from optuna.distributions import FloatDistribution
+from optuna.trial import TrialState
+
+from optimizer.study import recovery
+
+
+def journal_study(tmp_path) -> optuna.Study:
+    from optimizer.study import open_storage
+
+    return optuna.create_study(storage=open_storage(f"journal:///{tmp_path / 'j.log'}"), direction="maximize")
+
+
+def test_a_nameless_running_trial_is_failed_once_it_is_old(tmp_path, monkeypatch):
+    study = journal_study(tmp_path)
+    study.ask()  # RUNNING, no worker attr: killed between ask and the objective
+    assert recovery.requeue_dead_trials(study) == []  # still young: a live worker may be sampling
+    monkeypatch.setattr(recovery, "NAMELESS_AFTER_S", 0.0)
+    assert recovery.requeue_dead_trials(study) == []  # never given a point: failed, nothing to retry
+    trial = study.trials[0]
+    assert trial.state == TrialState.FAIL and trial.user_attrs["fail_reason"] == recovery.DIED
+
+
+def test_a_retry_killed_before_its_first_suggest_keeps_its_params(tmp_path):
+    study = journal_study(tmp_path)
+    study.enqueue_trial({"weight": 0.3, "ratio": 1.2}, user_attrs={"retry_of": 7})
+    trial = study.ask()  # pops the enqueued retry; its worker is killed before suggesting anything
+    assert trial.params == {}
+    assert recovery.assigned_params(study.trials[0]) == {"weight": 0.3, "ratio": 1.2}
+
+
+def test_an_orphan_is_requeued_once_by_a_later_reaper(tmp_path, monkeypatch):
+    study = journal_study(tmp_path)
+    trial = study.ask({"weight": FloatDistribution(0, 1), "ratio": FloatDistribution(0, 2)})
+    trial.set_user_attr("fail_reason", recovery.DIED)  # the reaper's first step...
+    study.tell(trial, state=TrialState.FAIL)  # ...its atomic FAIL, then it is killed before enqueueing
+    ready, young = recovery.orphans(study)
+    assert ready == [] and [t.number for t in young] == [0]  # the reaper may still be enqueueing
+    monkeypatch.setattr(recovery, "ORPHAN_AFTER_S", 0.0)
+    assert recovery.requeue_dead_trials(study) == [0]
+    assert recovery.requeue_dead_trials(study) == []  # once
+    retry = study.trials[1]
+    assert retry.state == TrialState.WAITING and retry.user_attrs["retry_of"] == 0
+    assert retry.system_attrs["fixed_params"] == study.trials[0].params
