@@ -11,6 +11,7 @@ from rich.console import Console
 
 from optimizer.config import ConfigError, StudyConfig, load_config
 from optimizer.scoring.tao import RUNTIMES
+from optimizer.study.workspace import StudyPaths
 
 STORAGE_ENV = "AUTOSYNTHDA_STORAGE"
 STORAGE_HELP = (
@@ -52,6 +53,13 @@ def study_config(
     if target_class is not None and target_class != base.target_class:
         config = config.model_copy(update={"name": f"{config.name}_{target_class}"})
     return config
+
+
+def existing_storage(paths: StudyPaths, storage: str | None) -> str:
+    """--storage, else the study's default SQLite file, which must exist: reading a study never creates one."""
+    if storage is None and not (paths.root / "study.db").is_file():
+        raise ConfigError(f"{paths.root}: study: no study here yet (run `autosynthda optimize` first)")
+    return storage or paths.default_storage
 
 
 def quiet_optuna() -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 import typer
 
 from optimizer.cli.app import app
-from optimizer.cli.common import storage_option
+from optimizer.cli.common import existing_storage, storage_option
 from optimizer.config import ConfigError, StudyConfig, load_config
 from optimizer.study import StudyPaths
 from optimizer.tracking import resolve_tracking_uri
@@ -61,9 +61,7 @@ def optuna_dashboard(
 ) -> None:
     """Start optuna-dashboard on the study's storage."""
     _, paths = _study(study, studies_dir)
-    url = storage or paths.default_storage
-    if storage is None and not (paths.root / "study.db").is_file():
-        raise ConfigError(f"{paths.root}: study: no study here yet (run `autosynthda optimize` first)")
+    url = existing_storage(paths, storage)
     launcher = "import sys; from optuna_dashboard._cli import main; sys.exit(main())"  # the package has no __main__
     argv = [sys.executable, "-c", launcher, "--host", HOST, "--port", str(port)]
     if url.startswith("journal:"):

@@ -7,8 +7,7 @@ from pathlib import Path
 import typer
 
 from optimizer.cli.app import app
-from optimizer.cli.common import make_console, quiet_optuna, storage_option, study_config
-from optimizer.config import ConfigError
+from optimizer.cli.common import existing_storage, make_console, quiet_optuna, storage_option, study_config
 from optimizer.study import StudyPaths, prepare_study
 from optimizer.study.export import export_trial, pick_trial
 
@@ -26,8 +25,7 @@ def export(
     """Write a trial's training set (real + its synthetic clips) and the real val/test splits in TAO's layout."""
     config = study_config(study_file, target_class=target_class, tracking=False)
     paths = StudyPaths.for_study(config.name, studies_dir)
-    if storage is None and not (paths.root / "study.db").is_file():
-        raise ConfigError(f"{paths.root}: study: no study here yet (run `autosynthda optimize` first)")
+    existing_storage(paths, storage)
     quiet_optuna()
     _, say = make_console()
     prepared = prepare_study(config, paths=paths, storage=storage, device=device, log=lambda _: None, worker=True)

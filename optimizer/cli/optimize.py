@@ -8,7 +8,7 @@ import optuna
 import typer
 
 from optimizer.cli.app import app
-from optimizer.cli.common import make_console, quiet_optuna, storage_option, study_config
+from optimizer.cli.common import existing_storage, make_console, quiet_optuna, storage_option, study_config
 from optimizer.config import ConfigError, load_config
 from optimizer.study import StudyPaths, format_table, make_scorer, open_storage, prepare_study, run_study, trials_table
 from optimizer.tracking.study_tables import public_url
@@ -68,9 +68,7 @@ def load_existing_study(study: str, storage: str | None, studies_dir: Path | Non
     """A study by config path or name, from --storage or its default SQLite file; a clear error when absent."""
     name = load_config(study).name if study.endswith((".yaml", ".yml")) else study
     paths = StudyPaths.for_study(name, studies_dir)
-    url = storage or paths.default_storage
-    if storage is None and not (paths.root / "study.db").is_file():
-        raise ConfigError(f"{paths.root}: study: no study here yet (run `autosynthda optimize` first)")
+    url = existing_storage(paths, storage)
     try:
         return optuna.load_study(study_name=name, storage=open_storage(url))
     except KeyError:

@@ -11,7 +11,7 @@ from optuna.trial import TrialState
 from rich.console import Console
 
 from optimizer.cli.app import app
-from optimizer.cli.common import storage_option, study_config
+from optimizer.cli.common import existing_storage, storage_option, study_config
 from optimizer.config import ConfigError
 from optimizer.study import StudyPaths, make_scorer, prepare_study
 from optimizer.study.selection import format_selection, run_selection, study_evaluator
@@ -35,8 +35,7 @@ def select(
         raise ConfigError(f"--seeds: must be >= 2 for a confidence interval, got {seeds}")
     config = study_config(study_file, target_class=target_class)
     paths = StudyPaths.for_study(config.name, studies_dir)
-    if storage is None and not (paths.root / "study.db").is_file():
-        raise ConfigError(f"{paths.root}: study: no study here yet (run `autosynthda optimize` first)")
+    existing_storage(paths, storage)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     say = partial(Console(soft_wrap=True).print, markup=False, highlight=False)
     prepared = prepare_study(config, paths=paths, storage=storage, device=device, log=say)

@@ -13,6 +13,7 @@ import os
 import socket
 import threading
 import time
+from collections.abc import Sequence
 from datetime import datetime
 
 import optuna
@@ -100,14 +101,13 @@ def requeue_dead_trials(study: optuna.Study, *, stale_after_s: float | None = No
             continue  # another worker reaped it (or it just finished)
         if _enqueue_retry(study, trial):
             requeued.append(trial.number)
-    ready, _ = orphans(study)
+    ready, _ = orphans(study.get_trials(deepcopy=False))
     requeued.extend(t.number for t in ready if _enqueue_retry(study, t))
     return requeued
 
 
-def orphans(study: optuna.Study) -> tuple[list[FrozenTrial], list[FrozenTrial]]:
+def orphans(trials: Sequence[FrozenTrial]) -> tuple[list[FrozenTrial], list[FrozenTrial]]:
     """Trials failed as dead that have no retry: (old enough to re-queue, too young: their reaper may be enqueueing)."""
-    trials = study.get_trials(deepcopy=False)
     retried = {t.user_attrs.get("retry_of") for t in trials}
     now = datetime.now()  # Optuna keeps naive local times
     ready, young = [], []

@@ -53,7 +53,7 @@ def _counts(study: optuna.Study) -> _Counts:
     states = [t.state for t in trials]
     finished = sum(s in FINISHED for s in states)
     waiting_retries = sum(t.state == TrialState.WAITING and "retry_of" in t.user_attrs for t in trials)
-    retries_due = waiting_retries + len(orphans(study)[1])
+    retries_due = waiting_retries + len(orphans(trials)[1])
     return _Counts(finished, states.count(TrialState.RUNNING), states.count(TrialState.WAITING), retries_due)
 
 

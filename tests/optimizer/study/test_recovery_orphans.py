@@ -39,7 +39,7 @@ def test_an_orphan_is_requeued_once_by_a_later_reaper(tmp_path, monkeypatch):
     trial = study.ask({"weight": FloatDistribution(0, 1), "ratio": FloatDistribution(0, 2)})
     trial.set_user_attr("fail_reason", recovery.DIED)  # the reaper's first step...
     study.tell(trial, state=TrialState.FAIL)  # ...its atomic FAIL, then it is killed before enqueueing
-    ready, young = recovery.orphans(study)
+    ready, young = recovery.orphans(study.trials)
     assert ready == [] and [t.number for t in young] == [0]  # the reaper may still be enqueueing
     monkeypatch.setattr(recovery, "ORPHAN_AFTER_S", 0.0)
     assert recovery.requeue_dead_trials(study) == [0]
