@@ -123,7 +123,7 @@ class FiniteDifferenceSampler(BaseSampler):
         probe = _probe_of(trial, trials)
         if probe is not None:
             return None if probe["key"] == FINAL_KEY else str(probe["key"])
-        params = trial.params or trial.system_attrs.get("fixed_params") or {}
+        params = {**(trial.system_attrs.get("fixed_params") or {}), **trial.params}
         return self.strategy.key_for_params(params)
 
     # --- Optuna's sampler interface ---

@@ -76,9 +76,10 @@ def retried_from(trial: FrozenTrial) -> int | None:
 
 
 def assigned_params(trial: FrozenTrial) -> dict[str, object]:
-    """The params the trial was given: suggested, or (killed before its first suggest) the ones it was enqueued with.
-    A trial killed before it had either was never given a point, and is not retried."""
-    return dict(trial.params) or dict(trial.system_attrs.get("fixed_params") or {})
+    """The params the trial was given: the ones it was enqueued with, overlaid by those it suggested. A retry killed
+    between its suggests still carries its whole enqueued point; a trial killed before it had either was never given a
+    point, and is not retried."""
+    return {**(trial.system_attrs.get("fixed_params") or {}), **trial.params}
 
 
 def requeue_dead_trials(study: optuna.Study, *, stale_after_s: float | None = None) -> list[int]:

@@ -154,7 +154,8 @@ def test_killed_workers_lose_no_trial(tmp_path, storage):
             assert not retries
             continue
         assert len(retries) == 1, f"trial {dead.number} retried {len(retries)} times"
-        assert assigned_params(retries[0]) == given
+        # a trial killed between its two suggests was given only the first: the retry keeps it and draws the second
+        assert assigned_params(retries[0]).items() >= given.items()
 
 
 def test_eight_workers_started_at_once_all_succeed(tmp_path, storage):

@@ -34,6 +34,15 @@ def test_a_retry_killed_before_its_first_suggest_keeps_its_params(tmp_path):
     assert recovery.assigned_params(study.trials[0]) == {"weight": 0.3, "ratio": 1.2}
 
 
+def test_a_retry_killed_between_its_suggests_keeps_its_whole_point(tmp_path):
+    study = journal_study(tmp_path)
+    study.enqueue_trial({"weight": 0.3, "ratio": 1.2}, user_attrs={"retry_of": 7})
+    trial = study.ask()
+    trial.suggest_float("weight", 0, 1)  # killed here, before suggesting the ratio
+    assert study.trials[0].params == {"weight": 0.3}
+    assert recovery.assigned_params(study.trials[0]) == {"weight": 0.3, "ratio": 1.2}
+
+
 def test_an_orphan_is_requeued_once_by_a_later_reaper(tmp_path, monkeypatch):
     study = journal_study(tmp_path)
     trial = study.ask({"weight": FloatDistribution(0, 1), "ratio": FloatDistribution(0, 2)})
