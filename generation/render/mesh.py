@@ -17,7 +17,7 @@ from generation.render.cameras import Camera, View, frame_points
 from generation.render.errors import RenderError
 from generation.render.mesh_raster import face_normals, rasterize_mesh
 from generation.render.options import Appearance, RenderOptions, sample_appearance
-from generation.render.renderer import check_size, chunk_frames, resolve_options
+from generation.render.renderer import broadcast_cameras, check_size, chunk_frames, paint_chunk, resolve_options
 
 FRAMING_POINTS = 1024  # vertices per frame used to frame a clip (every k-th one), each padded by FRAMING_MARGIN
 FRAMING_MARGIN = 0.03  # metres
@@ -118,11 +118,7 @@ def render_mesh_clips(
     chunk = mesh_chunk_frames(options, dev, (height, width))
     if chunk * faces.shape[0] >= 2**32:  # triangle rows of a chunk share 32 bits of the z-buffer key
         raise RenderError(f"faces: {faces.shape[0]} faces are too many to render {chunk} frames at a time")
-    if len(cameras) not in (1, bsz):
-        raise RenderError(f"cameras: got {len(cameras)} cameras for {bsz} clips (give one per clip, or one for all)")
-    cams = cameras.to(dev, torch.float32)
-    if len(cams) == 1 and bsz > 1:
-        cams = Camera(*(t.expand(bsz, *t.shape[1:]) for t in (cams.rotation, cams.position, cams.fov)))
+    cams = broadcast_cameras(cameras, bsz, dev)
     cam_verts = cams.world_to_camera(vertices).reshape(bsz * frames, num_verts, 3)
     focal = cams.focal(height).repeat_interleave(frames)
     clip_of_frame = torch.arange(bsz, device=dev).repeat_interleave(frames)
@@ -142,10 +138,5 @@ def render_mesh_clips(
         n = (smooth[frame[:, None], corners] * frags.bary[..., None]).sum(1)
         n = n / n.norm(dim=-1, keepdim=True).clamp_min(1e-12)
         colours = shade_mesh(n, clip_of_frame[sl][frame], look)
-        target = out[sl]
-        if backgrounds.shape[0] == 1:
-            target.copy_(backgrounds.expand_as(target))
-        else:
-            torch.index_select(backgrounds, 0, clip_of_frame[sl], out=target)
-        target.view(-1, 3).index_put_((frags.pixel,), colours)
+        paint_chunk(out[sl], backgrounds, clip_of_frame[sl], frags.pixel, colours)
     return out.view(bsz, frames, height, width, 3)

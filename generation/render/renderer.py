@@ -52,6 +52,29 @@ def check_size(size: int | tuple[int, int]) -> tuple[int, int]:
     return height, width
 
 
+def broadcast_cameras(cameras: Camera, clips: int, device: torch.device) -> Camera:
+    """One float32 camera per clip on device: the cameras as given, or a single camera shared by every clip."""
+    if len(cameras) not in (1, clips):
+        raise RenderError(f"cameras: got {len(cameras)} cameras for {clips} clips (give one per clip, or one for all)")
+    cams = cameras.to(device, torch.float32)
+    if len(cams) == 1 and clips > 1:
+        cams = Camera(*(t.expand(clips, *t.shape[1:]) for t in (cams.rotation, cams.position, cams.fov)))
+    return cams
+
+
+def paint_chunk(
+    target: torch.Tensor, backgrounds: torch.Tensor, clip_of_frame: torch.Tensor, pixel: torch.Tensor,
+    colours: torch.Tensor,
+) -> None:
+    """Fill a chunk of frames (n, H, W, 3) with their clips' backgrounds, then the body's colours at its pixels (flat
+    indices): per chunk, while the chunk's frames are still in cache."""
+    if backgrounds.shape[0] == 1:
+        target.copy_(backgrounds.expand_as(target))
+    else:
+        torch.index_select(backgrounds, 0, clip_of_frame, out=target)
+    target.view(-1, 3).index_put_((pixel,), colours)
+
+
 def render_clips(
     joints: torch.Tensor,
     cameras: Camera,
@@ -73,11 +96,7 @@ def render_clips(
     joints = check_joints(torch.as_tensor(joints, device=dev)).to(dtype=torch.float32)
     dev = joints.device
     bsz, frames = joints.shape[:2]
-    if len(cameras) not in (1, bsz):
-        raise RenderError(f"cameras: got {len(cameras)} cameras for {bsz} clips (give one per clip, or one for all)")
-    cams = cameras.to(dev, torch.float32)
-    if len(cams) == 1 and bsz > 1:
-        cams = Camera(*(t.expand(bsz, *t.shape[1:]) for t in (cams.rotation, cams.position, cams.fov)))
+    cams = broadcast_cameras(cameras, bsz, dev)
 
     prims = build_mannequin(joints)
     num_prims = prims.a.shape[2]
@@ -99,13 +118,7 @@ def render_clips(
         proj = project(a[sl], b[sl], ra[sl], rb[sl], focal[sl], (height, width))
         frags = rasterize(proj, (height, width), options.tile_size)
         colours = shade(proj, frags, clip_of_frame[sl], look)
-        # Background then body per chunk, while the chunk's frames are still in cache.
-        target = out[sl]
-        if backgrounds.shape[0] == 1:
-            target.copy_(backgrounds.expand_as(target))
-        else:
-            torch.index_select(backgrounds, 0, clip_of_frame[sl], out=target)
-        target.view(-1, 3).index_put_((frags.pixel,), colours)
+        paint_chunk(out[sl], backgrounds, clip_of_frame[sl], frags.pixel, colours)
     return out.view(bsz, frames, height, width, 3)
 
 
