@@ -19,7 +19,7 @@ from optimizer.cli.app import app
 from optimizer.cli.common import make_console, quiet_optuna, storage_option, study_config
 from optimizer.config import ConfigError
 from optimizer.study import StudyPaths, finished_trials, make_scorer, prepare_study, run_study
-from optimizer.tracking.study_tables import public_url
+from optimizer.urls import public_url
 
 
 @app.command("setup")

@@ -13,7 +13,7 @@ from optimizer.cli.common import existing_storage, storage_option
 from optimizer.config import ConfigError, StudyConfig, load_config
 from optimizer.study import StudyPaths
 from optimizer.tracking import resolve_tracking_uri
-from optimizer.tracking.study_tables import public_url
+from optimizer.urls import is_served, journal_path, public_url
 
 HOST = "127.0.0.1"  # never exposed beyond this machine; use an SSH tunnel or the team server (docker/) to share
 
@@ -43,7 +43,7 @@ def dashboard(
     """Start the MLflow UI on the study's tracking store (a remote tracking server is only printed)."""
     config, paths = _study(study, studies_dir)
     uri = resolve_tracking_uri(config, paths.root) if config is not None else f"sqlite:///{paths.root / 'mlflow.db'}"
-    if uri.startswith(("http://", "https://", "databricks")):
+    if is_served(uri):
         typer.echo(f"study {paths.root.name} is tracked on a server: open {public_url(uri)}")
         return
     if uri.startswith("sqlite:///") and not Path(uri.removeprefix("sqlite:///")).is_file():
@@ -64,8 +64,8 @@ def optuna_dashboard(
     url = existing_storage(paths, storage)
     launcher = "import sys; from optuna_dashboard._cli import main; sys.exit(main())"  # the package has no __main__
     argv = [sys.executable, "-c", launcher, "--host", HOST, "--port", str(port)]
-    if url.startswith("journal:"):
-        argv += ["--storage-class", "JournalFileStorage", url.removeprefix("journal:").removeprefix("//")]
+    if (journal := journal_path(url)) is not None:
+        argv += ["--storage-class", "JournalFileStorage", str(journal)]
     else:
         argv.append(url)
     _serve(argv, f"http://{HOST}:{port}")

@@ -11,7 +11,7 @@ from optimizer.cli.app import app
 from optimizer.cli.common import existing_storage, make_console, quiet_optuna, storage_option, study_config
 from optimizer.config import ConfigError, load_config
 from optimizer.study import StudyPaths, format_table, make_scorer, open_storage, prepare_study, run_study, trials_table
-from optimizer.tracking.study_tables import public_url
+from optimizer.urls import public_url
 
 
 @app.command("optimize")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
-from pathlib import Path
 
 import optuna
 from optuna.storages import JournalStorage, RDBStorage, RetryHeartbeatStaleTrialCallback
@@ -18,7 +17,7 @@ from optimizer.scoring import Scorer
 from optimizer.study.samplers import make_pruner, make_sampler
 from optimizer.study.workspace import StudyPaths, discover_real_clips
 from optimizer.tracking import StudyTracker
-from optimizer.tracking.study_tables import psycopg2_url, public_url
+from optimizer.urls import journal_path, psycopg2_url, public_url
 
 # A crashed worker's trial is failed and re-queued (same params) once its heartbeat is this stale.
 HEARTBEAT_INTERVAL_S = 30
@@ -57,8 +56,7 @@ def render_settings(config: StudyConfig, device: str = "auto") -> RenderSettings
 def open_storage(url: str) -> optuna.storages.BaseStorage:
     """sqlite:///path or postgresql://... (RDB, with heartbeats) or journal:///path (a journal file: many processes
     on one machine, or on a filesystem with working locks)."""
-    if url.startswith("journal:"):
-        path = Path(url.removeprefix("journal:").removeprefix("//"))
+    if (path := journal_path(url)) is not None:
         if not path.parent.is_dir():
             raise ConfigError(f"--storage: {url}: folder {path.parent} does not exist")
         return JournalStorage(JournalFileBackend(str(path)))

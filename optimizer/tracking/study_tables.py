@@ -11,20 +11,6 @@ from optuna.trial import TrialState
 SELECTION_ATTR = "final_selection"  # written by optimizer.study.selection
 
 
-def public_url(url: str) -> str:
-    """A storage or tracking URL without its password: postgresql://user:secret@host/db -> ...user:***@host/db."""
-    scheme, sep, rest = url.partition("://")
-    if sep and "@" in rest and ":" in rest.split("@", 1)[0]:
-        user, host = rest.split("@", 1)
-        return f"{scheme}://{user.split(':', 1)[0]}:***@{host}"
-    return url
-
-
-def psycopg2_url(url: str) -> str:
-    """SQLAlchemy 2.1 reads a bare postgresql:// as psycopg 3; the driver installed here is psycopg2."""
-    return "postgresql+psycopg2://" + url.removeprefix("postgresql://") if url.startswith("postgresql://") else url
-
-
 def flatten(values: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     """Nested config/params as dotted keys: {"search": {"seed": 0}} -> {"search.seed": 0}."""
     out: dict[str, Any] = {}

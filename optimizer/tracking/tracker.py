@@ -29,14 +29,8 @@ from generation.errors import AutoSynthDaError
 from optimizer.config import StudyConfig
 from optimizer.tracking import plots
 from optimizer.tracking.previews import PREVIEWS_DIR
-from optimizer.tracking.study_tables import (
-    completed_frame,
-    flatten,
-    psycopg2_url,
-    public_url,
-    selection_frame,
-    trials_csv,
-)
+from optimizer.tracking.study_tables import completed_frame, flatten, selection_frame, trials_csv
+from optimizer.urls import is_served, psycopg2_url, public_url
 
 PARENT_RUN_ATTR = "mlflow_parent_run_id"
 EXPERIMENT_ATTR = "mlflow_experiment_id"
@@ -224,8 +218,7 @@ def _experiment(client: MlflowClient, name: str, uri: str, study_root: Path) -> 
         return found.experiment_id
     # A database store (no server) keeps artifacts in the study folder, not in the current directory; a tracking
     # server decides for itself.
-    served = uri.startswith(("http://", "https://", "databricks"))
-    location = None if served else (study_root / "mlartifacts").resolve().as_uri()
+    location = None if is_served(uri) else (study_root / "mlartifacts").resolve().as_uri()
     try:
         return client.create_experiment(name, artifact_location=location, tags={"autosynthda.study": name})
     except MlflowException:  # created meanwhile by another process
