@@ -92,7 +92,8 @@ def requeue_dead_trials(study: optuna.Study, *, stale_after_s: float | None = No
     here = socket.gethostname()
     storage = study._storage  # noqa: SLF001 - the atomic state change is a storage call (as Optuna's own callbacks do)
     requeued = []
-    for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+    trials = study.get_trials(deepcopy=False)  # one read: a trial this call fails was RUNNING here, so no orphan
+    for trial in (t for t in trials if t.state == TrialState.RUNNING):
         if not (_dead_here(trial, here) or _stale(trial, stale_after_s) or _nameless(trial)):
             continue
         try:
@@ -102,7 +103,7 @@ def requeue_dead_trials(study: optuna.Study, *, stale_after_s: float | None = No
             continue  # another worker reaped it (or it just finished)
         if _enqueue_retry(study, trial):
             requeued.append(trial.number)
-    ready, _ = orphans(study.get_trials(deepcopy=False))
+    ready, _ = orphans(trials)
     requeued.extend(t.number for t in ready if _enqueue_retry(study, t))
     return requeued
 
