@@ -29,6 +29,7 @@ from optuna.trial import FrozenTrial, TrialState
 from optimizer.samplers.legacy import LegacyOptions, LegacyStrategy
 from optimizer.samplers.plan import Plan, Probe, Strategy
 from optimizer.samplers.spsa import SpsaOptions, SpsaStrategy
+from optimizer.trials import assigned_params, retried_from
 
 PROBE_ATTR = "fd:probe"  # trial system attr: the probe a trial evaluates ({"key", "point", "seed"})
 CRN_SEED_ATTR = "crn_seed"  # trial system attr: the seed the objective generates and trains with
@@ -123,7 +124,7 @@ class FiniteDifferenceSampler(BaseSampler):
         probe = _probe_of(trial, trials)
         if probe is not None:
             return None if probe["key"] == FINAL_KEY else str(probe["key"])
-        params = {**(trial.system_attrs.get("fixed_params") or {}), **trial.params}
+        params = assigned_params(trial)
         return self.strategy.key_for_params(params)
 
     # --- Optuna's sampler interface ---
@@ -229,7 +230,7 @@ class FiniteDifferenceSampler(BaseSampler):
     def _reap(self, study: Study) -> None:
         if self.reap is not None:
             self.reap(study)
-        if is_heartbeat_enabled(study._storage):
+        elif is_heartbeat_enabled(study._storage):
             optuna.storages.fail_stale_trials(study)
 
     def _publish(self, study: Study, plan: Plan) -> None:
@@ -278,22 +279,15 @@ def _strategy(
     raise ValueError(f"unknown finite-difference mode {mode!r} (known: legacy, spsa)")
 
 
-def _retry_origin(trial: FrozenTrial) -> int | None:
-    origin = trial.user_attrs.get("retry_of")  # optimizer.study.recovery
-    if origin is None:
-        origin = trial.system_attrs.get("failed_trial")  # Optuna's RetryHeartbeatStaleTrialCallback
-    return None if origin is None else int(origin)
-
-
 def _is_retry(trial: FrozenTrial) -> bool:
-    return _retry_origin(trial) is not None
+    return retried_from(trial) is not None
 
 
 def _probe_of(trial: FrozenTrial, trials: Mapping[int, FrozenTrial], depth: int = 0) -> dict[str, Any] | None:
     probe = trial.system_attrs.get(PROBE_ATTR)
     if probe:
         return probe
-    origin = _retry_origin(trial)
+    origin = retried_from(trial)
     if origin is None or origin == trial.number or origin not in trials or depth > 16:
         return None
     return _probe_of(trials[origin], trials, depth + 1)

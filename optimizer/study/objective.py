@@ -13,11 +13,18 @@ import optuna
 from generation.dataset import TrialManifest, assemble_trial
 from optimizer.samplers import trial_crn_seed
 from optimizer.scoring import Scorer, ScoringPruned, TrialDataset
-from optimizer.study.recovery import WORKER_ATTR, Heartbeat, retried_from, uses_heartbeat_thread, worker_identity
-from optimizer.study.setup import HEARTBEAT_INTERVAL_S, PreparedStudy
+from optimizer.study.recovery import (
+    HEARTBEAT_INTERVAL_S,
+    WORKER_ATTR,
+    Heartbeat,
+    uses_heartbeat_thread,
+    worker_identity,
+)
+from optimizer.study.setup import PreparedStudy
 from optimizer.study.workspace import StudyPaths
 from optimizer.tracking import write_previews
 from optimizer.tracking.previews import PREVIEWS_DIR
+from optimizer.trials import retried_from
 
 STAGES = ("generation_s", "render_s", "train_s", "eval_s", "overhead_s")
 SEED_ATTR = "generation_seed"

@@ -13,6 +13,7 @@ import os
 import socket
 import threading
 import time
+import warnings
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -21,6 +22,12 @@ from optuna.exceptions import UpdateFinishedTrialError
 from optuna.storages import RDBStorage
 from optuna.trial import FrozenTrial, TrialState
 
+from optimizer.trials import assigned_params
+
+# A crashed worker's trial is failed and re-queued (same params) once its heartbeat is this stale.
+HEARTBEAT_INTERVAL_S = 30
+GRACE_PERIOD_S = 120
+MAX_RETRY = 2
 WORKER_ATTR = "worker"
 HEARTBEAT_ATTR = "heartbeat"
 # Carried to the retry: the baseline mark, the seed its clips were drawn with (same params, same clips) and the
@@ -65,21 +72,6 @@ def _stale(trial: FrozenTrial, after_s: float | None) -> bool:
     if beat is None and trial.datetime_start is not None:  # died before its first beat
         beat = trial.datetime_start.timestamp()
     return beat is not None and time.time() - float(beat) > after_s
-
-
-def retried_from(trial: FrozenTrial) -> int | None:
-    """The trial this one retries: re-queued by a worker (user attr retry_of) or by Optuna's heartbeat callback."""
-    if "retry_of" in trial.user_attrs:
-        return int(trial.user_attrs["retry_of"])
-    failed = trial.system_attrs.get("failed_trial")
-    return None if failed is None else int(failed)
-
-
-def assigned_params(trial: FrozenTrial) -> dict[str, object]:
-    """The params the trial was given: the ones it was enqueued with, overlaid by those it suggested. A retry killed
-    between its suggests still carries its whole enqueued point; a trial killed before it had either was never given a
-    point, and is not retried."""
-    return {**(trial.system_attrs.get("fixed_params") or {}), **trial.params}
 
 
 def requeue_dead_trials(study: optuna.Study, *, stale_after_s: float | None = None) -> list[int]:
@@ -129,6 +121,17 @@ def _enqueue_retry(study: optuna.Study, trial: FrozenTrial) -> bool:
         attrs = {k: trial.user_attrs[k] for k in INHERITED_ATTRS if k in trial.user_attrs}
         study.enqueue_trial(params, user_attrs={**attrs, "retry_of": trial.number})
     return bool(params)
+
+
+def reap(study: optuna.Study) -> list[int]:
+    """Fail and re-queue the trials of dead workers: on this host at once (pid gone); elsewhere by stale heartbeat,
+    Optuna's own for RDB storages, ours (Heartbeat) for the journal file. Returns the numbers re-queued."""
+    if uses_heartbeat_thread(study):
+        return requeue_dead_trials(study, stale_after_s=GRACE_PERIOD_S)
+    with warnings.catch_warnings():  # "experimental" in Optuna 5, yet the documented recovery
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        optuna.storages.fail_stale_trials(study)  # RetryHeartbeatStaleTrialCallback re-queues them
+    return requeue_dead_trials(study)
 
 
 def uses_heartbeat_thread(study: optuna.Study) -> bool:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-import warnings
 from dataclasses import dataclass, field
 from functools import partial
 
@@ -16,9 +15,9 @@ from generation.errors import AutoSynthDaError
 from optimizer.samplers import sampler_done
 from optimizer.scoring import Scorer
 from optimizer.study.objective import STAGES, TrialObjective
-from optimizer.study.recovery import orphans, requeue_dead_trials, uses_heartbeat_thread
+from optimizer.study.recovery import orphans, reap
 from optimizer.study.selection import run_selection, study_evaluator
-from optimizer.study.setup import GRACE_PERIOD_S, PreparedStudy
+from optimizer.study.setup import PreparedStudy
 
 MAX_CONSECUTIVE_FAILURES = 3
 POLL_S = 2.0  # how often a worker with nothing to start looks again
@@ -55,17 +54,6 @@ def _counts(study: optuna.Study) -> _Counts:
     waiting_retries = sum(t.state == TrialState.WAITING and "retry_of" in t.user_attrs for t in trials)
     retries_due = waiting_retries + len(orphans(trials)[1])
     return _Counts(finished, states.count(TrialState.RUNNING), states.count(TrialState.WAITING), retries_due)
-
-
-def reap(study: optuna.Study) -> list[int]:
-    """Fail and re-queue the trials of dead workers: on this host at once (pid gone); elsewhere by stale heartbeat,
-    Optuna's own for RDB storages, ours (recovery.Heartbeat) for the journal file."""
-    if uses_heartbeat_thread(study):
-        return requeue_dead_trials(study, stale_after_s=GRACE_PERIOD_S)
-    with warnings.catch_warnings():  # "experimental" in Optuna 5, yet the documented recovery
-        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        optuna.storages.fail_stale_trials(study)  # RetryHeartbeatStaleTrialCallback re-queues them
-    return requeue_dead_trials(study)
 
 
 def run_study(

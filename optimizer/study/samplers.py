@@ -29,7 +29,7 @@ def make_pruner(name: str) -> optuna.pruners.BasePruner:
 
 def _finite_difference(name: str, seed: int, search: SearchConfig) -> optuna.samplers.BaseSampler:
     from optimizer.samplers import FiniteDifferenceSampler, LegacyOptions, SpsaOptions
-    from optimizer.study.recovery import requeue_dead_trials
+    from optimizer.study.recovery import reap
 
     bounds = {"weight": search.weight, "ratio": search.ratio}
     lg, sp = search.legacy, search.spsa
@@ -42,9 +42,9 @@ def _finite_difference(name: str, seed: int, search: SearchConfig) -> optuna.sam
         init=sp.init, start=start, step=sp.step, probe=sp.probe, alpha=sp.alpha, gamma=sp.gamma, stability=sp.stability,
         max_step=sp.max_step, repeats=sp.repeats, max_iter=sp.max_iter, ratio=sp.ratio, average=sp.average,
     )
-    # While every probe it needs is in flight, a worker fails the trials of dead workers on its host (as a restart
-    # would) rather than wait for them forever.
-    return FiniteDifferenceSampler(name, bounds=bounds, legacy=legacy, spsa=spsa, seed=seed, reap=requeue_dead_trials)
+    # While every probe it needs is in flight, a worker reaps the trials of dead workers (as the runner does between
+    # trials) rather than wait for them forever.
+    return FiniteDifferenceSampler(name, bounds=bounds, legacy=legacy, spsa=spsa, seed=seed, reap=reap)
 
 
 def _unit(value: float, bounds: tuple[float, float]) -> float:

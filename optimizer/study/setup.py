@@ -14,15 +14,12 @@ from generation.pairs import PairBank, PairPlan, build_pair_bank
 from generation.poses import iter_pose_files
 from optimizer.config import ConfigError, StudyConfig
 from optimizer.scoring import Scorer
+from optimizer.study.recovery import GRACE_PERIOD_S, HEARTBEAT_INTERVAL_S, MAX_RETRY
 from optimizer.study.samplers import make_pruner, make_sampler
 from optimizer.study.workspace import StudyPaths, discover_real_clips
 from optimizer.tracking import StudyTracker
 from optimizer.urls import journal_path, psycopg2_url, public_url
 
-# A crashed worker's trial is failed and re-queued (same params) once its heartbeat is this stale.
-HEARTBEAT_INTERVAL_S = 30
-GRACE_PERIOD_S = 120
-MAX_RETRY = 2
 SETUP_ATTR = "setup_complete"  # set once the pair bank and real renders exist: workers may start
 
 

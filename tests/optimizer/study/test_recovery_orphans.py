@@ -1,7 +1,10 @@
 """Recovery corner cases a random kill only sometimes hits: a trial killed before its objective named its worker,
-a retry killed before its first suggest, and a reaper killed between failing a trial and re-queueing it."""
+a retry killed before its first suggest, a reaper killed between failing a trial and re-queueing it, and a journal
+trial of a worker on another host, known dead only by its stale heartbeat."""
 
 from __future__ import annotations
+
+import time
 
 import optuna
 from optuna.distributions import FloatDistribution
@@ -56,3 +59,23 @@ def test_an_orphan_is_requeued_once_by_a_later_reaper(tmp_path, monkeypatch):
     retry = study.trials[1]
     assert retry.state == TrialState.WAITING and retry.user_attrs["retry_of"] == 0
     assert retry.system_attrs["fixed_params"] == study.trials[0].params
+
+
+def test_a_journal_trial_of_another_host_is_reaped_once_its_heartbeat_is_stale(tmp_path):
+    study = journal_study(tmp_path)
+    space = {"weight": FloatDistribution(0, 1), "ratio": FloatDistribution(0, 2)}
+    fresh, stale = study.ask(space), study.ask(space)
+    for trial, age in ((fresh, 5.0), (stale, recovery.GRACE_PERIOD_S + 5.0)):
+        trial.set_user_attr(recovery.WORKER_ATTR, {"host": "another-host", "pid": 1})
+        trial.set_user_attr(recovery.HEARTBEAT_ATTR, time.time() - age)
+    assert recovery.reap(study) == [stale.number]
+    states = {t.number: t.state for t in study.trials}
+    assert states[fresh.number] == TrialState.RUNNING and states[stale.number] == TrialState.FAIL
+    retry = study.trials[-1]
+    assert retry.state == TrialState.WAITING and retry.user_attrs["retry_of"] == stale.number
+
+
+def test_a_finite_difference_worker_waiting_for_probes_reaps_as_the_runner_does():
+    from optimizer.study.samplers import make_sampler
+
+    assert make_sampler("spsa", 0).reap is recovery.reap
