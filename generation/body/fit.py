@@ -177,7 +177,7 @@ def fit_joints(
         loss = loss + settings.shape_prior_weight * shape_prior(betas).sum()
         loss.backward()
         optimiser.step()
-        losses.append(float(loss.detach()) / bsz)
+        losses.append(loss.detach())  # converted after the loop: float() here would sync the GPU every step
 
     with torch.no_grad():
         rot, joints, sq_err = evaluate()
@@ -188,6 +188,7 @@ def fit_joints(
         error_mm = (sq_err.sqrt() * 1000.0).cpu().numpy()
         transl_np = transl.detach().cpu().numpy()
         betas_np = betas.detach().cpu().numpy()
+    losses = [float(value) / bsz for value in torch.stack(losses).tolist()] if losses else []
     seconds = time.perf_counter() - started
     out, first = [], 0
     for b, clip in enumerate(arrays):

@@ -105,6 +105,12 @@ def _check_shapes(path: Path, data: dict) -> None:
         raise BodyModelError(path, "kintree_table", "is not SMPL's 24-joint tree")
 
 
+def concrete_device(device: torch.device | str) -> torch.device:
+    """The device tensors created on device report: torch.device("cuda") becomes cuda:0 (the current one), so it
+    compares equal to a tensor's .device; cpu stays cpu."""
+    return torch.empty(0, device=device).device
+
+
 @dataclass(frozen=True)
 class BodyModel:
     """An SMPL model (smplx's module, float32) and what fitting and rendering need from it.
@@ -137,7 +143,7 @@ class BodyModel:
         return self.joint_template[:count] + (betas @ dirs.t()).reshape(*betas.shape[:-1], count, 3)
 
     def to(self, device: torch.device | str) -> BodyModel:
-        device = torch.device(device)
+        device = concrete_device(device)
         if device == self.device:
             return self
         # Module.to moves in place: copy first, so the cached CPU model stays whole.

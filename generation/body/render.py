@@ -14,6 +14,7 @@ from generation.body.posed import posed_vertices
 from generation.render.cameras import View
 from generation.render.mesh import frame_mesh, render_mesh_clips
 from generation.render.options import RenderOptions
+from generation.render.renderer import check_size
 
 
 def render_smpl_clips(
@@ -31,7 +32,7 @@ def render_smpl_clips(
     """Clips (T_i, 22, 3) canonical joints, one view each -> uint8 (B, T_max, H, W, 3), shorter clips padded with
     their last frame. The model comes from model_dir or $SMPL_MODEL_DIR; all clips are fitted in one batch."""
     dev = resolve_device(device)
-    size = (size, size) if isinstance(size, int) else tuple(size)
+    size = check_size(size)
     model = load_body_model(model_dir, dev)
     # A real clip seen from several views is several jobs of the same joints: fit each distinct clip once.
     arrays = [np.ascontiguousarray(c) for c in clips]

@@ -86,9 +86,6 @@ def render_and_write(
     progress = tqdm(total=len(jobs), desc=desc, unit="clip", disable=None)
     for start in range(0, len(order), settings.batch_clips):
         batch = [jobs[i] for i in order[start : start + settings.batch_clips]]
-        longest = max(job.joints.shape[0] for job in batch)
-        padded = np.stack([_pad(job.joints, longest) for job in batch]).astype(np.float32)
-        joints = torch.from_numpy(padded).to(device)
         # The batch's first seed drives per-clip appearance (clip i of the batch draws from (seed, i)); batches are
         # formed deterministically from the job list, so the same jobs give the same bytes.
         if settings.body == "smpl":
@@ -96,6 +93,9 @@ def render_and_write(
                                        model_dir=settings.smpl_model_dir, seed=batch[0].seed, device=device,
                                        options=settings.options(), sources=[job.clip_dir for job in batch])
         else:
+            longest = max(job.joints.shape[0] for job in batch)
+            padded = np.stack([_pad(job.joints, longest) for job in batch]).astype(np.float32)
+            joints = torch.from_numpy(padded).to(device)
             cameras = frame_body(joints, [job.view for job in batch], size)
             frames = render_clips(joints, cameras, size, seed=batch[0].seed, device=device, options=settings.options())
         frames = frames.cpu().numpy()
