@@ -10,14 +10,11 @@ from __future__ import annotations
 
 import torch
 
+from generation.poses.joints import SMPL22_PARENTS
+
 NUM_JOINTS = 24  # SMPL's joints: the 22 of SMPL-22 plus two hands, which no pose file carries
 NUM_BODY_JOINTS = 22
-PARENTS: tuple[int, ...] = (-1, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 9, 9, 12, 13, 14, 16, 17, 18, 19, 20, 21)
-JOINT_NAMES: tuple[str, ...] = (
-    "pelvis", "left_hip", "right_hip", "spine1", "left_knee", "right_knee", "spine2", "left_ankle", "right_ankle",
-    "spine3", "left_foot", "right_foot", "neck", "left_collar", "right_collar", "head", "left_shoulder",
-    "right_shoulder", "left_elbow", "right_elbow", "left_wrist", "right_wrist", "left_hand", "right_hand",
-)  # fmt: skip
+PARENTS: tuple[int, ...] = SMPL22_PARENTS + (20, 21)  # the hands hang off the wrists
 L_KNEE, R_KNEE, L_ELBOW, R_ELBOW = 4, 5, 18, 19
 
 _FLIP = (1.0, -1.0, -1.0)
