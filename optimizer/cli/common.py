@@ -57,7 +57,7 @@ def study_config(
 
 def existing_storage(paths: StudyPaths, storage: str | None) -> str:
     """--storage, else the study's default SQLite file, which must exist: reading a study never creates one."""
-    if storage is None and not (paths.root / "study.db").is_file():
+    if storage is None and not paths.database.is_file():
         raise ConfigError(f"{paths.root}: study: no study here yet (run `autosynthda optimize` first)")
     return storage or paths.default_storage
 

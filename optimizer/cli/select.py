@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from functools import partial
 from pathlib import Path
 
-import optuna
 import typer
 from optuna.trial import TrialState
-from rich.console import Console
 
 from optimizer.cli.app import app
-from optimizer.cli.common import existing_storage, storage_option, study_config
+from optimizer.cli.common import existing_storage, make_console, quiet_optuna, storage_option, study_config
 from optimizer.config import ConfigError
 from optimizer.study import StudyPaths, make_scorer, prepare_study
 from optimizer.study.selection import format_selection, run_selection, study_evaluator
@@ -36,8 +33,8 @@ def select(
     config = study_config(study_file, target_class=target_class)
     paths = StudyPaths.for_study(config.name, studies_dir)
     existing_storage(paths, storage)
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    say = partial(Console(soft_wrap=True).print, markup=False, highlight=False)
+    quiet_optuna()
+    _, say = make_console()
     prepared = prepare_study(config, paths=paths, storage=storage, device=device, log=say)
     if not prepared.study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
         raise ConfigError(f"{paths.root}: study: no completed trial to select from")

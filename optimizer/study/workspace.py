@@ -33,8 +33,12 @@ class StudyPaths:
         return self.root / "trials"
 
     @property
+    def database(self) -> Path:
+        return self.root / "study.db"
+
+    @property
     def default_storage(self) -> str:
-        return f"sqlite:///{self.root / 'study.db'}"
+        return f"sqlite:///{self.database}"
 
     def trial_dir(self, number: int) -> Path:
         return self.trials / f"{number:05d}"
