@@ -101,11 +101,14 @@ class Redactor:
         path.write_bytes(data)
 
 
+def tail_text(text: str, lines: int = LOG_TAIL_LINES) -> str:
+    """The last `lines` lines of a log's text, at most LOG_TAIL_CHARS characters."""
+    return "\n".join(text.rstrip("\n").splitlines()[-lines:])[-LOG_TAIL_CHARS:]
+
+
 def log_tail(path: Path, lines: int = LOG_TAIL_LINES) -> str:
-    """The last `lines` lines of a log (at most LOG_TAIL_CHARS characters), or "" when there is none."""
+    """tail_text of a log file, or "" when there is none."""
     try:
-        text = path.read_text(errors="replace")
+        return tail_text(path.read_text(errors="replace"), lines)
     except OSError:
         return ""
-    tail = "\n".join(text.rstrip("\n").splitlines()[-lines:])
-    return tail[-LOG_TAIL_CHARS:]

@@ -32,6 +32,7 @@ from optimizer.scoring.tao.errors import (
     TaoTimeout,
     TaoUnavailable,
     log_tail,
+    tail_text,
 )
 from optimizer.scoring.tao.results import EpochTracker, StatusTail, evaluate_kpi, parse_evaluate_stdout, read_status
 from optimizer.scoring.tao.runtimes import EXECUTABLE, ApptainerRuntime, Job, LocalRuntime, Mount, Runtime
@@ -172,14 +173,14 @@ class TaoScorer:
         finally:
             ended = handle.close()
         seconds = time.monotonic() - started
-        tail_text = log_tail(job.log_path)
+        log = job.log_path.read_text(errors="replace") if job.log_path.is_file() else ""
+        last_lines = tail_text(log)
         if isinstance(stopped, ScoringPruned):
             raise stopped
         if stopped == "timeout":
             raise TaoTimeout(f"{task}: still running after {self.settings.timeout_s:g} s (scorer.tao.timeout_s): "
-                             f"stopped and removed", log_tail=tail_text)
-        log = job.log_path.read_text(errors="replace") if job.log_path.is_file() else ""
-        check_run(task, ended, log, read_status(status_path), tail_text)
+                             f"stopped and removed", log_tail=last_lines)
+        check_run(task, ended, log, read_status(status_path), last_lines)
         return _Run(seconds, log, tracker.history())
 
     def _result(self, dataset: TrialDataset, train: _Run, evaluation: _Run, checkpoint: Path, epoch: int | None,
@@ -192,7 +193,7 @@ class TaoScorer:
             kpi, source = (stdout.total, math.nan if stdout.average is None else stdout.average), "stdout"
         if kpi is None:
             raise TaoResultError("evaluate: no accuracy in evaluate/status.json nor `Total accuracy:` in its output",
-                                 log_tail="\n".join(evaluation.log.splitlines()[-40:]))
+                                 log_tail=tail_text(evaluation.log))
         correct = _correct_counts(stdout.per_class, test_counts)
         recall = {c: (correct[c] / n if correct[c] is not None else stdout.per_class.get(c, math.nan) / 100)
                   if (n := test_counts[c]) else math.nan for c in classes}
