@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 import optuna
 
-from generation.dataset import TrialManifest, assemble_trial
+from generation.dataset import TrialManifest
 from optimizer.samplers import trial_crn_seed
 from optimizer.scoring import Scorer, ScoringPruned, TrialDataset
 from optimizer.study.recovery import (
@@ -64,17 +64,7 @@ class TrialObjective:
             manifest = _resume(trial, paths, weight, ratio, seed)
             if manifest is None:
                 self.stage("generate + render")
-                manifest = assemble_trial(
-                    trial_dir,
-                    self.prepared.real,
-                    self.prepared.bank,
-                    target_class=cfg.target_class,
-                    weight=weight,
-                    ratio=ratio,
-                    method=cfg.blend_method,
-                    settings=self.prepared.settings,
-                    seed=seed,
-                )
+                manifest = self.prepared.assemble(trial_dir, weight=weight, ratio=ratio, seed=seed)
             if self.prepared.tracker is not None:
                 write_previews(trial_dir, manifest, cfg.tracking.previews)
             self.stage("train + evaluate")
@@ -84,13 +74,13 @@ class TrialObjective:
                 report=lambda epoch, value: _report(trial, epoch, value),
             )
         except ScoringPruned:
-            _drop_frames(trial_dir, keep=cfg.keep_trial_data)
+            self.prepared.drop_frames(trial_dir)
             raise optuna.TrialPruned() from None
         except Exception as exc:
             trial.set_user_attr("fail_reason", " ".join(f"{type(exc).__name__}: {exc}".split())[:500])
             if getattr(exc, "log_tail", ""):  # a scorer that ran a tool (TAO) attaches its last log lines
                 trial.set_user_attr("log_tail", exc.log_tail)
-            _drop_frames(trial_dir, keep=cfg.keep_trial_data)  # the manifest and logs explain it; frames are heavy
+            self.prepared.drop_frames(trial_dir)  # the manifest and logs explain it; frames are heavy
             raise
         timings = manifest.extra["timings"]
         stages = {
@@ -101,7 +91,7 @@ class TrialObjective:
         }
         value = result.metric(cfg.metric)
         (trial_dir / "result.json").write_text(json.dumps(result.to_dict(), indent=1))
-        _drop_frames(trial_dir, keep=cfg.keep_trial_data)
+        self.prepared.drop_frames(trial_dir)
         stages["overhead_s"] = max(0.0, time.perf_counter() - started - sum(stages.values()))
         trial.set_user_attr("metrics", {k: v for k, v in result.to_dict().items() if isinstance(v, float | int)})
         trial.set_user_attr("per_class_recall", result.per_class_recall)
@@ -155,11 +145,3 @@ def _resume(trial: optuna.Trial, paths: StudyPaths, weight: float, ratio: float,
 def _report(trial: optuna.Trial, epoch: int, value: float) -> bool:
     trial.report(value, epoch)
     return trial.should_prune()
-
-
-def _drop_frames(trial_dir, *, keep: bool) -> None:
-    """Frames are the heavy part and can be rebuilt from the manifest; keep manifest.json and result.json."""
-    if keep:
-        return
-    for split in ("train", "val", "test"):
-        shutil.rmtree(trial_dir / split, ignore_errors=True)

@@ -17,12 +17,11 @@ import optuna
 from optuna.trial import TrialState
 from scipy import stats
 
-from generation.dataset import assemble_trial
 from optimizer.samplers import STATE_ATTR
 from optimizer.scoring import Scorer, TrialDataset
 from optimizer.study.setup import PreparedStudy
+from optimizer.tracking.study_tables import SELECTION_ATTR
 
-SELECTION_ATTR = "final_selection"
 FRESH_SEED_BASE = 2**31  # above every seed a trial draws (31-bit CRN seeds, study_seed * 100_003 + trial number)
 
 Evaluate = Callable[[float, float, int], float]
@@ -127,15 +126,10 @@ def study_evaluator(prepared: PreparedStudy, scorer: Scorer) -> Evaluate:
     def evaluate(weight: float, ratio: float, seed: int) -> float:
         directory = paths.root / "selection" / f"w{weight:.3f}_r{ratio:.3f}_s{seed}"
         shutil.rmtree(directory, ignore_errors=True)  # a half-written folder from an interrupted run
-        assemble_trial(
-            directory, prepared.real, prepared.bank, target_class=cfg.target_class, weight=weight, ratio=ratio,
-            method=cfg.blend_method, settings=prepared.settings, seed=seed,
-        )
+        prepared.assemble(directory, weight=weight, ratio=ratio, seed=seed)
         result = scorer.score(TrialDataset.from_manifest(directory), seed=seed)
         (directory / "result.json").write_text(json.dumps(result.to_dict(), indent=1))
-        if not cfg.keep_trial_data:
-            for split in ("train", "val", "test"):
-                shutil.rmtree(directory / split, ignore_errors=True)
+        prepared.drop_frames(directory)
         return result.metric(cfg.metric)
 
     return evaluate

@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import shutil
 import warnings
 from dataclasses import dataclass
+from pathlib import Path
 
 import optuna
 from optuna.storages import JournalStorage, RDBStorage, RetryHeartbeatStaleTrialCallback
 from optuna.storages.journal import JournalFileBackend
 
-from generation.dataset import RealRenders, RenderSettings, Splits, render_real_splits, split_clips
+from generation.dataset import (
+    RealRenders,
+    RenderSettings,
+    Splits,
+    TrialManifest,
+    assemble_trial,
+    render_real_splits,
+    split_clips,
+)
 from generation.pairs import PairBank, PairPlan, build_pair_bank
 from generation.poses import iter_pose_files
 from optimizer.config import ConfigError, StudyConfig
@@ -33,6 +43,22 @@ class PreparedStudy:
     settings: RenderSettings
     study: optuna.Study
     tracker: StudyTracker | None = None
+
+    def assemble(self, directory: Path, *, weight: float, ratio: float, seed: int) -> TrialManifest:
+        """A point's dataset in directory: the real splits plus its synthetic clips, drawn with seed."""
+        cfg = self.config
+        return assemble_trial(
+            directory, self.real, self.bank, target_class=cfg.target_class, weight=weight, ratio=ratio,
+            method=cfg.blend_method, settings=self.settings, seed=seed,
+        )
+
+    def drop_frames(self, directory: Path) -> None:
+        """Frames are the heavy part and can be rebuilt from the manifest; keep manifest.json and result.json (unless
+        keep_trial_data)."""
+        if self.config.keep_trial_data:
+            return
+        for split in ("train", "val", "test"):
+            shutil.rmtree(directory / split, ignore_errors=True)
 
 
 def render_settings(config: StudyConfig, device: str = "auto") -> RenderSettings:

@@ -8,7 +8,7 @@ import optuna
 import pandas as pd
 from optuna.trial import TrialState
 
-SELECTION_ATTR = "final_selection"  # written by optimizer.study.selection
+SELECTION_ATTR = "final_selection"  # the study user attr optimizer.study.selection writes
 
 
 def flatten(values: dict[str, Any], prefix: str = "") -> dict[str, Any]:
