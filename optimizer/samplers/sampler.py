@@ -88,8 +88,8 @@ class FiniteDifferenceSampler(BaseSampler):
 
     # --- the search, replayed from storage ---
 
-    def plan(self, study: Study, *, exclude: int | None = None, finished: FrozenTrial | None = None) -> Plan:
-        return self.strategy.plan(self._view(study, exclude=exclude, finished=finished).losses)
+    def plan(self, study: Study, *, finished: FrozenTrial | None = None) -> Plan:
+        return self.strategy.plan(self._view(study, finished=finished).losses)
 
     def is_done(self, study: Study) -> Plan | None:
         plan = self.plan(study)

@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from generation.errors import AutoSynthDaError
+from optimizer.urls import psycopg2_url
 
 SETTINGS = {
     "listen_addresses": "'127.0.0.1'",
@@ -61,8 +62,7 @@ class PostgresServer:
         self.data, self.socket_dir, self.log = root / "data", root / "sock", root / "postgres.log"
 
     def url(self, database: str = "postgres") -> str:
-        # The driver is named: SQLAlchemy 2.1 maps a bare postgresql:// to psycopg 3, and only psycopg2 is installed.
-        return f"postgresql+psycopg2://postgres@127.0.0.1:{self.port}/{database}"
+        return psycopg2_url(f"postgresql://postgres@127.0.0.1:{self.port}/{database}")
 
     def run(self, tool: str, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
         argv = [*self.as_user, str(self.bindir / tool), *args]

@@ -49,7 +49,8 @@ def trials_table(study: optuna.Study) -> pd.DataFrame:
         rows.append(row)
     table = pd.DataFrame(rows)
     # Study-level results ride along for format_table: what a finite-difference search concluded, the final selection.
-    table.attrs.update(sampler=study.user_attrs.get(STATE_ATTR), selection=study.user_attrs.get(SELECTION_ATTR))
+    attrs = study.user_attrs  # one storage read
+    table.attrs.update(sampler=attrs.get(STATE_ATTR), selection=attrs.get(SELECTION_ATTR))
     return table
 
 
