@@ -3,29 +3,20 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
-from generation.blend import BLEND_METHODS
-from generation.errors import AutoSynthDaError
-from optimizer.scoring.protocol import METRICS
+from generation.choices import Appearance, BlendMethod, Body, FrameFormat, MixMode
+from generation.dataset.settings import RenderSettings
+from optimizer.errors import ConfigError  # noqa: F401 - re-exported: config errors are raised here
+from optimizer.samplers.factory import PrunerName, SamplerName
+from optimizer.samplers.options import LegacyOptions, SpsaOptions
+from optimizer.scoring.factory import ScorerKind
+from optimizer.scoring.protocol import Metric
 from optimizer.scoring.tao.config import TaoConfig
 
 REPO = Path(__file__).resolve().parents[1]
-SAMPLERS = ("tpe", "gp", "random", "legacy", "spsa")
-SCORERS = ("embedded", "tao", "standin")
-
-
-class ConfigError(AutoSynthDaError, ValueError):
-    """A study config or command-line override that cannot be used."""
-
-
-def _one_of(value: str, known: tuple[str, ...] | dict, what: str) -> str:
-    if value not in known:
-        raise ValueError(f"unknown {what} {value!r} (known: {', '.join(known)})")
-    return value
 
 
 class _Strict(BaseModel):
@@ -42,7 +33,7 @@ class DataConfig(_Strict):
 
 
 class PairsConfig(_Strict):
-    mode: Literal["real-real", "real-synth"] = "real-real"
+    mode: MixMode = "real-real"
     num_pairs: int | None = Field(default=None, ge=1)
     seed: int = 42
     fps: float | None = Field(default=None, gt=0)
@@ -54,13 +45,19 @@ class RenderConfig(_Strict):
     existence and the file's presence are checked here, the file itself when it is first loaded."""
 
     size: int = Field(default=64, ge=16, le=1024)
-    format: Literal["jpg", "png"] = "png"
+    format: FrameFormat = "png"
     real_views: str = "front,front-left,front-right"
     synthetic_views: str = "front,front-left,front-right,random:4"
     views_per_clip: int = Field(default=1, ge=1)
-    appearance: Literal["synthda", "randomized"] = "synthda"
-    body: Literal["mannequin", "smpl"] = "mannequin"
+    appearance: Appearance = "synthda"
+    body: Body = "mannequin"
     smpl_model_dir: Path | None = None
+
+    def settings(self, device: str = "auto") -> RenderSettings:
+        """The renderer's settings: these fields, plus where to render."""
+        fields = self.model_dump()
+        fields["smpl_model_dir"] = str(self.smpl_model_dir) if self.smpl_model_dir is not None else None
+        return RenderSettings(**fields, device=device)
 
     @model_validator(mode="before")
     @classmethod
@@ -90,35 +87,6 @@ class RenderConfig(_Strict):
         return self
 
 
-class LegacySearchConfig(_Strict):
-    """sampler: legacy, SynthDa's calculate_new_weight. ratio None: the middle of search.ratio (it is held fixed)."""
-
-    start: float = Field(default=0.5, ge=0.0, le=1.0)
-    step: float = Field(default=0.1, gt=0.0, le=1.0)
-    tol: float = Field(default=1e-3, gt=0.0)
-    max_iter: int = Field(default=20, ge=1)
-    ratio: float | None = Field(default=None, ge=0.0)
-
-
-class SpsaSearchConfig(_Strict):
-    """sampler: spsa. init points of a Latin hypercube first, then SPSA from the best (init 0: from start, None the
-    middle); step and probe are fractions of each range; ratio set: held fixed and the weight searched alone;
-    max_iter None: until the trial budget."""
-
-    init: int = Field(default=4, ge=0)
-    step: float = Field(default=0.1, gt=0.0, le=1.0)
-    probe: float = Field(default=0.1, gt=0.0, le=0.5)
-    repeats: int = Field(default=1, ge=1)
-    max_iter: int | None = Field(default=None, ge=1)
-    alpha: float = Field(default=0.602, gt=0.0)
-    gamma: float = Field(default=0.101, ge=0.0)
-    stability: float = Field(default=2.0, ge=0.0)
-    max_step: float = Field(default=0.25, gt=0.0, le=1.0)
-    start: tuple[float, float] | None = None
-    ratio: float | None = Field(default=None, ge=0.0)
-    average: bool = True  # recommend the mean of the last half of the iterates (steadier under noise)
-
-
 class FinalSelectionConfig(_Strict):
     """Re-evaluate the best `top` (weight, ratio) with `seeds` fresh seeds at the end of optimize."""
 
@@ -129,26 +97,26 @@ class FinalSelectionConfig(_Strict):
 class SearchConfig(_Strict):
     weight: tuple[float, float] = (0.0, 1.0)
     ratio: tuple[float, float] = (0.0, 2.0)
-    sampler: str = "spsa"  # bench/results/samplers.md: see the README, "Which sampler"
-    # none: every trial trains to the end. median: stop a trial whose validation curve is below the median of earlier
-    # trials at the same epoch (after 5 trials and 5 epochs); worth it when a trial takes hours (TAO).
-    pruner: Literal["none", "median"] = "none"
+    sampler: SamplerName = "spsa"  # bench/results/samplers.md: see the README, "Which sampler"
+    # none: every trial trains to the end; median, successive_halving, hyperband: see samplers.factory.make_pruner
+    # (worth it when a trial takes hours, as with TAO).
+    pruner: PrunerName = "none"
     trials: int = Field(default=8, ge=1)
     seed: int = 0
-    legacy: LegacySearchConfig = LegacySearchConfig()
-    spsa: SpsaSearchConfig = SpsaSearchConfig()
+    legacy: LegacyOptions = LegacyOptions()
+    spsa: SpsaOptions = SpsaOptions()
     final_selection: FinalSelectionConfig | None = None
 
     @field_validator("legacy")
     @classmethod
-    def _legacy_in_ranges(cls, value: LegacySearchConfig, info: ValidationInfo) -> LegacySearchConfig:
+    def _legacy_in_ranges(cls, value: LegacyOptions, info: ValidationInfo) -> LegacyOptions:
         _check_in_range("start", value.start, info.data.get("weight"), "search.weight")
         _check_in_range("ratio", value.ratio, info.data.get("ratio"), "search.ratio")
         return value
 
     @field_validator("spsa")
     @classmethod
-    def _spsa_in_ranges(cls, value: SpsaSearchConfig, info: ValidationInfo) -> SpsaSearchConfig:
+    def _spsa_in_ranges(cls, value: SpsaOptions, info: ValidationInfo) -> SpsaOptions:
         if value.start is not None and value.init:
             raise ValueError(f"start is used only with init: 0 (else it starts from the best of {value.init} points)")
         if value.start is not None:
@@ -173,11 +141,6 @@ class SearchConfig(_Strict):
             raise ValueError(f"must be a range [low, high] with 0 <= low <= high, got [{low}, {high}]")
         return value
 
-    @field_validator("sampler")
-    @classmethod
-    def _known_sampler(cls, value: str) -> str:
-        return _one_of(value, SAMPLERS, "sampler")
-
 
 def _check_in_range(key: str, value: float | None, bounds: tuple[float, float] | None, where: str) -> None:
     if value is not None and bounds is not None and not (bounds[0] <= value <= bounds[1]):
@@ -190,7 +153,7 @@ class ScorerConfig(_Strict):
     kind standin: no training, sleeps standin_seconds and scores a known toy function of (w, r); for measuring the
     driver and storage (bench workers, cluster tests), never for a real study."""
 
-    kind: str = "embedded"
+    kind: ScorerKind = "embedded"
     epochs: int = Field(default=30, ge=1)
     frames: int = Field(default=16, ge=2)
     size: int = Field(default=64, ge=16)
@@ -217,11 +180,6 @@ class ScorerConfig(_Strict):
             raise ValueError(f"{key}: an embedded-scorer setting; TAO's are under scorer.tao (e.g. tao.epochs)")
         return self
 
-    @field_validator("kind")
-    @classmethod
-    def _known_scorer(cls, value: str) -> str:
-        return _one_of(value, SCORERS, "scorer")
-
 
 class TrackingConfig(_Strict):
     """MLflow review of the study. uri None: MLFLOW_TRACKING_URI when set, else a SQLite file in the study folder.
@@ -238,10 +196,10 @@ class StudyConfig(_Strict):
     data: DataConfig = DataConfig()  # before target_class, which is checked against it
     target_class: str
     pairs: PairsConfig = PairsConfig()
-    blend_method: str = "synthda"
+    blend_method: BlendMethod = "synthda"
     render: RenderConfig = RenderConfig()
     search: SearchConfig = SearchConfig()
-    metric: str = "mean_class_accuracy"
+    metric: Metric = "mean_class_accuracy"
     scorer: ScorerConfig = ScorerConfig()
     split_seed: int = 42
     keep_trial_data: bool = False
@@ -253,16 +211,6 @@ class StudyConfig(_Strict):
         if not value or not all(c.isalnum() or c in "-_" for c in value):
             raise ValueError(f"must be letters, digits, '-' or '_' (it names studies/<name>/), got {value!r}")
         return value
-
-    @field_validator("blend_method")
-    @classmethod
-    def _known_method(cls, value: str) -> str:
-        return _one_of(value, BLEND_METHODS, "blend method")
-
-    @field_validator("metric")
-    @classmethod
-    def _known_metric(cls, value: str) -> str:
-        return _one_of(value, METRICS, "metric")
 
     @field_validator("target_class")
     @classmethod
@@ -279,6 +227,10 @@ def _first_error(path: Path, exc: ValidationError) -> ConfigError:
     message = err["msg"].removeprefix("Value error, ")
     if err["type"] == "extra_forbidden":
         message = "unknown key"
+    elif err["type"] == "literal_error":  # a choice: name it as the config's own word for it (sampler, metric, ...)
+        known = err["ctx"]["expected"].replace("'", "").replace(" or ", ", ")
+        noun = {"kind": "scorer"}.get(str(err["loc"][-1]), str(err["loc"][-1]).replace("_", " "))
+        message = f"unknown {noun} {err['input']!r} (known: {known})"
     return ConfigError(f"{path}: {loc}: {message}")
 
 

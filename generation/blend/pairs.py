@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
 
 import numpy as np
 
 from generation.blend.align import resample_fps, stretch
 from generation.blend.methods import blend
+from generation.choices import MixMode, names
 from generation.errors import BlendError
 from generation.poses.sequence import PoseSequence
 
-MixMode = Literal["real-synth", "real-real"]
-MIX_MODES: tuple[str, ...] = ("real-synth", "real-real")
+MIX_MODES: tuple[str, ...] = names(MixMode)
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,8 @@ import numpy as np
 from generation.atomic import atomic_dir, check_writable_dir
 from generation.blend import blend_pairs, check_weights
 from generation.dataset.manifest import ClipRecord, TrialManifest, check_no_leak
-from generation.dataset.rendering import ClipJob, RenderSettings, render_and_write
+from generation.dataset.rendering import ClipJob, render_and_write
+from generation.dataset.settings import RenderSettings
 from generation.dataset.splits import SPLITS, Splits
 from generation.errors import AutoSynthDaError
 from generation.pairs.bank import PairBank, file_digest

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -11,49 +11,9 @@ import torch
 from tqdm import tqdm
 
 from generation.body import render_smpl_clips
-from generation.render import RenderError, RenderOptions, View, frame_body, render_clips
+from generation.dataset.settings import BODIES, RenderSettings
+from generation.render import RenderError, View, frame_body, render_clips
 from generation.writers import write_frame_folders
-
-APPEARANCES = ("synthda", "randomized")
-BODIES = ("mannequin", "smpl")
-
-
-@dataclass(frozen=True)
-class RenderSettings:
-    """How a study's clips are rendered. Real and synthetic clips share them, so the recogniser cannot tell the two
-    apart by looks (a classic shortcut): only the motion differs.
-
-    size: frame edge in pixels (TAO resizes to 224 anyway; the embedded scorer uses less). real_views: views each real
-    clip is rendered from (one video per view). synthetic_views: the views synthetic clips draw from, views_per_clip of
-    them per blended pair. appearance: "synthda" (grey avatar on grey) or "randomized" (lights, colours, gradients).
-    body: "mannequin" (licence-free capsules on the joints) or "smpl" (SMPL fitted to the joints and its mesh
-    rendered; smpl_model_dir holds the user's SMPL_NEUTRAL.pkl, None: $SMPL_MODEL_DIR).
-    """
-
-    size: int = 224
-    fmt: str = "jpg"
-    real_views: str = "front"
-    synthetic_views: str = "front,front-left,front-right,random:4"
-    views_per_clip: int = 1
-    appearance: str = "synthda"
-    batch_clips: int = 16
-    device: str = "auto"
-    body: str = "mannequin"
-    smpl_model_dir: str | None = None
-
-    def options(self) -> RenderOptions:
-        return RenderOptions.randomized() if self.appearance == "randomized" else RenderOptions()
-
-    def torch_device(self) -> torch.device:
-        if self.device == "auto":
-            return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-        return torch.device(self.device)
-
-    def to_dict(self) -> dict:
-        settings = asdict(self)
-        if self.body == "mannequin":  # the mannequin's settings hash as before the SMPL option: caches stay valid
-            del settings["body"], settings["smpl_model_dir"]
-        return settings
 
 
 @dataclass(frozen=True)
@@ -81,7 +41,7 @@ def render_and_write(
     if settings.body not in BODIES:
         raise RenderError(f"body: unknown body {settings.body!r} (known: {', '.join(BODIES)})")
     order = sorted(range(len(jobs)), key=lambda i: jobs[i].joints.shape[0])
-    device = settings.torch_device()
+    device = _torch_device(settings.device)
     size = (settings.size, settings.size)
     progress = tqdm(total=len(jobs), desc=desc, unit="clip", disable=None)
     for start in range(0, len(order), settings.batch_clips):
@@ -100,7 +60,7 @@ def render_and_write(
             frames = render_clips(joints, cameras, size, seed=batch[0].seed, device=device, options=settings.options())
         frames = frames.cpu().numpy()
         write_frame_folders(
-            [(frames[i, : job.joints.shape[0]], job.clip_dir) for i, job in enumerate(batch)], fmt=settings.fmt
+            [(frames[i, : job.joints.shape[0]], job.clip_dir) for i, job in enumerate(batch)], fmt=settings.format
         )
         if on_clip is not None:
             for i, job in enumerate(batch):
@@ -114,3 +74,9 @@ def _pad(joints: np.ndarray, length: int) -> np.ndarray:
     if missing <= 0:
         return joints
     return np.concatenate([joints, np.repeat(joints[-1:], missing, axis=0)], axis=0)
+
+
+def _torch_device(device: str) -> torch.device:
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(device)

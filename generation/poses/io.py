@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from generation.choices import PoseFormat, names
 from generation.errors import PoseDataError
 from generation.poses.sequence import PoseSequence
 
-FORMATS = ("auto", "canonical", "strided", "humanml3d", "smpl22-npy", "bvh", "deepmimic")
+FORMATS: tuple[str, ...] = names(PoseFormat)
 POSE_SUFFIXES = (".npz", ".npy", ".bvh", ".txt", ".json")
 
 

@@ -1,4 +1,7 @@
-"""Root Typer app: sub-commands register here; user errors become one line on stderr and exit code 2."""
+"""The `autosynthda` command: every sub-command registered here, explicitly. Command modules import only typer and
+light modules at the top; what a command needs (torch, MLflow, the study machinery) is imported in its body, so
+`autosynthda --help` and `autosynthda status` do not pay for the others. User errors become one line on stderr and
+exit code 2."""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ import sys
 import typer
 
 from generation.errors import AutoSynthDaError
+from optimizer.cli import bench, cluster, dashboard, export, mix, optimize, poses, render, select
 
 app = typer.Typer(
     add_completion=False,
@@ -14,11 +18,21 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     help="AutoSynthDa: pose-level synthetic data augmentation for rare action classes.",
 )
+app.command("optimize")(optimize.optimize)
+app.command("status")(optimize.status)
+app.command("select")(select.select)
+app.command("setup")(cluster.setup)
+app.command("worker")(cluster.worker)
+app.command("export")(export.export)
+app.command("dashboard")(dashboard.dashboard)
+app.command("optuna-dashboard")(dashboard.optuna_dashboard)
+app.command("mix")(mix.mix)
+app.command("render")(render.render)
+app.add_typer(poses.poses_app, name="poses")
+app.add_typer(bench.bench_app, name="bench")
 
 
 def main() -> None:
-    from optimizer.cli import bench, cluster, dashboard, export, mix, optimize, poses, render, select  # noqa: F401  (registers the sub-commands)
-
     try:
         app()
     except AutoSynthDaError as exc:

@@ -5,14 +5,9 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-import torch
 import typer
 
-from generation.writers import write_frame_folders
-from optimizer.cli.app import app
-
 bench_app = typer.Typer(no_args_is_help=True, help="Benchmarks; each writes a markdown table under bench/results/.")
-app.add_typer(bench_app, name="bench")
 
 
 @bench_app.command("render")
@@ -23,7 +18,10 @@ def bench_render(
     out: Path = typer.Option(Path("bench/results/render.md"), "--out", help="Where the table goes."),
 ) -> None:
     """Frames/s of 224x224, 32-frame clips: rendering alone, and rendering + writing JPG / PNG frame folders."""
+    import torch
+
     from generation.render.bench import run_render_benchmark
+    from generation.writers import write_frame_folders
 
     if threads:
         torch.set_num_threads(threads)
@@ -96,6 +94,8 @@ def bench_smpl(
     sheet: Path | None = typer.Option(None, "--contact-sheet", help="Also write fitted-mesh clips as a PNG here."),
 ) -> None:
     """Batched SMPL fit vs joints2smpl's sequential 1-iteration fit: mean per-joint error (mm), s per 1000 frames."""
+    import torch
+
     from generation.body import FitSettings, load_body_model
     from generation.body.bench import run_smpl_benchmark, write_smpl_contact_sheet
 

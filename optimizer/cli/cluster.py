@@ -12,17 +12,14 @@ import socket
 import zlib
 from pathlib import Path
 
-import torch
 import typer
 
-from optimizer.cli.app import app
 from optimizer.cli.common import make_console, quiet_optuna, storage_option, study_config
-from optimizer.config import ConfigError
-from optimizer.study import StudyPaths, finished_trials, make_scorer, prepare_study, run_study
+from optimizer.errors import ConfigError
+from optimizer.study.paths import StudyPaths
 from optimizer.urls import public_url
 
 
-@app.command("setup")
 def setup(
     study_file: Path = typer.Argument(..., help="Study config, e.g. studies/fall_tao.yaml."),
     target_class: str | None = typer.Option(None, "--class", help="Rare class to augment (overrides target_class)."),
@@ -32,6 +29,8 @@ def setup(
     tracking: bool | None = typer.Option(None, "--tracking/--no-tracking", help="MLflow review (default: on)."),
 ) -> None:
     """Create the study's storage, study, MLflow experiment, pair bank and real renders once (re-running is a no-op)."""
+    from optimizer.study import finished_trials, prepare_study
+
     config = study_config(study_file, target_class=target_class, tracking=tracking)
     quiet_optuna()
     _, say = make_console()
@@ -42,7 +41,6 @@ def setup(
         f"finished); start workers with: autosynthda worker {study_file} --storage {url}")
 
 
-@app.command("worker")
 def worker(
     study_file: Path = typer.Argument(..., help="The study config given to `autosynthda setup`."),
     target_class: str | None = typer.Option(None, "--class", help="As given to setup (names the study)."),
@@ -58,6 +56,11 @@ def worker(
     ),
 ) -> None:
     """Run trials of a set-up study until its budget of finished trials is reached, alongside any other workers."""
+    import torch
+
+    from optimizer.scoring import make_scorer
+    from optimizer.study import finished_trials, prepare_study, run_study
+
     config = study_config(study_file, target_class=target_class, trials=trials, runtime=runtime, tracking=tracking,
                           gpu=gpu)
     if threads is not None:
@@ -72,8 +75,8 @@ def worker(
     if seed is None:
         seed = config.search.seed + 1 + zlib.crc32(f"{socket.gethostname()}:{os.getpid()}".encode()) % 1_000_000
     paths = StudyPaths.for_study(config.name, studies_dir)
-    scorer = make_scorer(config, device)
-    prepared = prepare_study(config, paths=paths, storage=storage, device=device, log=lambda _: None, worker=True,
+    scorer = make_scorer(config.scorer, study=config.name, device=device)
+    prepared = prepare_study(config, paths=paths, storage=storage, device=device, log=lambda _: None, join_only=True,
                              sampler_seed=seed)
     say(f"worker {socket.gethostname()}:{os.getpid()} on study {config.name} (device {device}, sampler seed {seed})")
     summary = run_study(prepared, scorer, config.search.trials, console, final_selection=False)

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import optuna
 import typer
-from rich.console import Console
 
-from optimizer.config import ConfigError, StudyConfig, load_config
-from optimizer.scoring.tao import RUNTIMES
-from optimizer.study.workspace import StudyPaths
+from optimizer.errors import ConfigError
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from optimizer.config import StudyConfig
 
 STORAGE_ENV = "AUTOSYNTHDA_STORAGE"
 STORAGE_HELP = (
@@ -34,6 +36,9 @@ def study_config(
     gpu: int | None = None,
 ) -> StudyConfig:
     """The config with the command line's overrides. --class X makes its own study, <name>_X, with its own state."""
+    from optimizer.config import load_config
+    from optimizer.scoring.tao.config import RUNTIMES
+
     if trials is not None and trials < 1:
         raise ConfigError(f"--trials: must be >= 1, got {trials}")
     if gpu is not None and gpu < 0:
@@ -55,18 +60,15 @@ def study_config(
     return config
 
 
-def existing_storage(paths: StudyPaths, storage: str | None) -> str:
-    """--storage, else the study's default SQLite file, which must exist: reading a study never creates one."""
-    if storage is None and not paths.database.is_file():
-        raise ConfigError(f"{paths.root}: study: no study here yet (run `autosynthda optimize` first)")
-    return storage or paths.default_storage
-
-
 def quiet_optuna() -> None:
+    import optuna
+
     optuna.logging.set_verbosity(optuna.logging.WARNING)
 
 
 def make_console() -> tuple[Console, partial]:
     """A console whose lines stay whole in files and CI logs, and a `say` that prints text, not markup."""
+    from rich.console import Console
+
     console = Console(soft_wrap=True)
     return console, partial(console.print, markup=False, highlight=False)

@@ -5,21 +5,25 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
-from optimizer.cli.app import app
-from optimizer.cli.common import existing_storage, storage_option
-from optimizer.config import ConfigError, StudyConfig, load_config
-from optimizer.study import StudyPaths
-from optimizer.tracking import resolve_tracking_uri
+from optimizer.cli.common import storage_option
+from optimizer.errors import ConfigError
+from optimizer.study.paths import StudyPaths
 from optimizer.urls import is_served, journal_path, public_url
+
+if TYPE_CHECKING:
+    from optimizer.config import StudyConfig
 
 HOST = "127.0.0.1"  # never exposed beyond this machine; use an SSH tunnel or the team server (docker/) to share
 
 
 def _study(study: str, studies_dir: Path | None) -> tuple[StudyConfig | None, StudyPaths]:
     """A config path or a study name (studies/<name>.yaml when it exists)."""
+    from optimizer.config import load_config
+
     path = Path(study) if study.endswith((".yaml", ".yml")) else Path("studies") / f"{study}.yaml"
     config = load_config(path) if path.is_file() or study.endswith((".yaml", ".yml")) else None
     name = config.name if config is not None else study
@@ -34,13 +38,14 @@ def _serve(argv: list[str], url: str) -> None:
         pass
 
 
-@app.command("dashboard")
 def dashboard(
     study: str = typer.Argument(..., help="A study name (fall) or its config (studies/fall.yaml)."),
     port: int = typer.Option(5000, "--port", help="Port of the MLflow UI on 127.0.0.1."),
     studies_dir: Path | None = typer.Option(None, "--studies-dir", help="Where studies/<name>/ state is."),
 ) -> None:
     """Start the MLflow UI on the study's tracking store (a remote tracking server is only printed)."""
+    from optimizer.tracking import resolve_tracking_uri
+
     config, paths = _study(study, studies_dir)
     uri = resolve_tracking_uri(config, paths.root) if config is not None else f"sqlite:///{paths.root / 'mlflow.db'}"
     if is_served(uri):
@@ -52,7 +57,6 @@ def dashboard(
     _serve(argv, f"http://{HOST}:{port}")
 
 
-@app.command("optuna-dashboard")
 def optuna_dashboard(
     study: str = typer.Argument(..., help="A study name (fall) or its config (studies/fall.yaml)."),
     port: int = typer.Option(8080, "--port", help="Port of optuna-dashboard on 127.0.0.1."),
@@ -60,6 +64,8 @@ def optuna_dashboard(
     studies_dir: Path | None = typer.Option(None, "--studies-dir", help="Where studies/<name>/ state is."),
 ) -> None:
     """Start optuna-dashboard on the study's storage."""
+    from optimizer.study.storage import existing_storage
+
     _, paths = _study(study, studies_dir)
     url = existing_storage(paths, storage)
     launcher = "import sys; from optuna_dashboard._cli import main; sys.exit(main())"  # the package has no __main__

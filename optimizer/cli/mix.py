@@ -4,28 +4,31 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import typer
 
-from generation.atomic import atomic_file
-from generation.blend import BLEND_METHODS, MIX_MODES, align_pair
-from generation.errors import BlendError
-from generation.poses import FORMATS, load_poses
-from optimizer.cli.app import app
+from generation.choices import BlendMethod, MixMode, PoseFormat, names
+
+POSE_FORMATS = ", ".join(names(PoseFormat))
 
 
-@app.command("mix")
 def mix(
     real: Path = typer.Option(..., "--real", help="The real clip (StridedTransformer .npz or any pose file)."),
     other: Path = typer.Option(..., "--other", help="The second motion: text-to-motion .npy or another real clip."),
     weight: float = typer.Option(..., "--weight", help="Blend weight w in [0, 1] (SynthDa's w_A for synthda)."),
-    mode: str = typer.Option(..., "--mode", help=f"Mix mode: {', '.join(MIX_MODES)}."),
-    method: str = typer.Option("synthda", "--method", help=f"Blend method: {', '.join(BLEND_METHODS)}."),
+    mode: str = typer.Option(..., "--mode", help=f"Mix mode: {', '.join(names(MixMode))}."),
+    method: str = typer.Option("synthda", "--method", help=f"Blend method: {', '.join(names(BlendMethod))}."),
     out: Path = typer.Option(..., "--out", help="Output .npy: the blended (T, 22, 3) float64 sequence."),
-    real_format: str = typer.Option("auto", "--real-format", help=f"Format of --real: {', '.join(FORMATS)}."),
-    other_format: str = typer.Option("auto", "--other-format", help=f"Format of --other: {', '.join(FORMATS)}."),
+    real_format: str = typer.Option("auto", "--real-format", help=f"Format of --real: {POSE_FORMATS}."),
+    other_format: str = typer.Option("auto", "--other-format", help=f"Format of --other: {POSE_FORMATS}."),
 ) -> None:
     """Blend --real with --other at --weight and write the (T, 22, 3) float64 result."""
+    import numpy as np
+
+    from generation.atomic import atomic_file
+    from generation.blend import align_pair
+    from generation.errors import BlendError
+    from generation.poses import load_poses
+
     if out.suffix != ".npy":
         raise BlendError(f"{out}: --out: must end in .npy")
     pair = align_pair(load_poses(real, fmt=real_format), load_poses(other, fmt=other_format), mode)

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import optuna
 import typer
 
-from optimizer.cli.app import app
-from optimizer.cli.common import existing_storage, make_console, quiet_optuna, storage_option, study_config
-from optimizer.config import ConfigError, load_config
-from optimizer.study import StudyPaths, format_table, make_scorer, open_storage, prepare_study, run_study, trials_table
-from optimizer.urls import public_url
+from optimizer.cli.common import make_console, quiet_optuna, storage_option, study_config
+from optimizer.errors import ConfigError
+from optimizer.study.paths import StudyPaths
+
+if TYPE_CHECKING:
+    import optuna
 
 
-@app.command("optimize")
 def optimize(
     study_file: Path = typer.Argument(..., help="Study config, e.g. studies/fall.yaml."),
     target_class: str | None = typer.Option(None, "--class", help="Rare class to augment (overrides target_class)."),
@@ -28,6 +28,10 @@ def optimize(
     tracking: bool | None = typer.Option(None, "--tracking/--no-tracking", help="MLflow review (default: on)."),
 ) -> None:
     """Run (or resume) a study until it has --trials finished trials, then print the table and the best (w, r)."""
+    from optimizer.scoring import make_scorer
+    from optimizer.study import format_table, prepare_study, run_study, trials_table
+    from optimizer.trials import RATIO, WEIGHT
+
     config = study_config(study_file, target_class=target_class, trials=trials, runtime=runtime, tracking=tracking)
     quiet_optuna()
     console, say = make_console()
@@ -36,7 +40,8 @@ def optimize(
         f"study {config.name}: target class {config.target_class!r}, {config.search.trials} trials, "
         f"sampler {config.search.sampler}, metric {config.metric} -> {paths.root}"
     )
-    scorer = make_scorer(config, device)  # before any rendering: a missing Docker daemon or image fails at once
+    # The scorer first, before any rendering: a missing Docker daemon or image fails at once.
+    scorer = make_scorer(config.scorer, study=config.name, device=device)
     prepared = prepare_study(config, paths=paths, storage=storage, device=device, log=say)
     summary = run_study(prepared, scorer, config.search.trials, console)
     say(format_table(trials_table(prepared.study)))
@@ -45,7 +50,7 @@ def optimize(
         say(f"driver overhead per trial (wall - generation - render - train - eval): mean {mean:.2f}s")
     best = prepared.study.best_trial
     say(
-        f"best: trial {best.number}, weight {best.params['weight']:.3f}, ratio {best.params['ratio']:.2f}, "
+        f"best: trial {best.number}, weight {best.params[WEIGHT]:.3f}, ratio {best.params[RATIO]:.2f}, "
         f"{config.metric} {best.value:.3f}"
     )
     if prepared.tracker is not None:
@@ -53,23 +58,45 @@ def optimize(
         say(f"review: MLflow experiment {config.name!r} in {where} (`make dashboard STUDY={config.name}` to browse)")
 
 
-@app.command("status")
 def status(
     study: str = typer.Argument(..., help="A study config (studies/fall.yaml) or a study name (fall)."),
     storage: str | None = storage_option(),
     studies_dir: Path | None = typer.Option(None, "--studies-dir", help="Where studies/<name>/ state is."),
 ) -> None:
     """Print the trials of a study: params, metrics, per-stage timings; the best trial is marked *."""
+    from optimizer.study.status import format_table, trials_table
+
     loaded = load_existing_study(study, storage, studies_dir)
     typer.echo(format_table(trials_table(loaded)))
 
 
 def load_existing_study(study: str, storage: str | None, studies_dir: Path | None) -> optuna.Study:
     """A study by config path or name, from --storage or its default SQLite file; a clear error when absent."""
-    name = load_config(study).name if study.endswith((".yaml", ".yml")) else study
+    import optuna
+
+    from optimizer.study.storage import existing_storage, open_storage
+    from optimizer.urls import public_url
+
+    name = study_name(study) if study.endswith((".yaml", ".yml")) else study
     paths = StudyPaths.for_study(name, studies_dir)
     url = existing_storage(paths, storage)
     try:
         return optuna.load_study(study_name=name, storage=open_storage(url))
     except KeyError:
         raise ConfigError(f"{public_url(url)}: study: no study named {name!r}") from None
+
+
+def study_name(config_path: str) -> str:
+    """The study a config names (its `name:`, else its file name), without validating the rest of it: reading a
+    study's state needs only its name, and the full config pulls in the whole pipeline."""
+    import yaml
+
+    path = Path(config_path)
+    if not path.is_file():
+        raise ConfigError(f"{path}: file: does not exist")
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: yaml: {' '.join(str(exc).split())[:200]}") from None
+    name = raw.get("name") if isinstance(raw, dict) else None
+    return name if isinstance(name, str) and name else path.stem

@@ -6,35 +6,27 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import numpy as np
 import typer
 
-from generation.errors import PoseDataError
-from generation.poses import (
-    FORMATS,
-    bounding_box,
-    estimate_stature,
-    iter_pose_files,
-    load_poses,
-    save_canonical,
-)
-from optimizer.cli.app import app
+from generation.choices import PoseFormat, names
 
 if TYPE_CHECKING:
     from generation.extract import ReportRow
 
 poses_app = typer.Typer(no_args_is_help=True, help="Read, convert and inspect 3D pose files.")
-app.add_typer(poses_app, name="poses")
 
 
 @poses_app.command("convert")
 def convert(
     src: Path = typer.Argument(..., help="A pose file (or a folder of them) in any supported format."),
     out: Path = typer.Option(..., "--out", help="Output .npz (or a folder when SRC is a folder)."),
-    fmt: str = typer.Option("auto", "--format", help=f"Input format: {', '.join(FORMATS)}."),
+    fmt: str = typer.Option("auto", "--format", help=f"Input format: {', '.join(names(PoseFormat))}."),
     label: str | None = typer.Option(None, "--label", help="Action class to store (overrides the file's own)."),
 ) -> None:
     """Convert pose files to the canonical SMPL-22 .npz (y down, metres)."""
+    from generation.errors import PoseDataError
+    from generation.poses import iter_pose_files, load_poses, save_canonical
+
     if src.is_dir():
         files = iter_pose_files(src)
         if not files:
@@ -54,9 +46,13 @@ def convert(
 @poses_app.command("info")
 def info(
     file: Path = typer.Argument(..., help="A pose file in any supported format."),
-    fmt: str = typer.Option("auto", "--format", help=f"Input format: {', '.join(FORMATS)}."),
+    fmt: str = typer.Option("auto", "--format", help=f"Input format: {', '.join(names(PoseFormat))}."),
 ) -> None:
     """Print joint set, frames, fps, label and bounding box of a pose file."""
+    import numpy as np
+
+    from generation.poses import bounding_box, estimate_stature, load_poses
+
     seq = load_poses(file, fmt=fmt)
     low, high = bounding_box(seq)
     rows = [

@@ -4,26 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import typer
 
-from generation.atomic import check_writable_dir
-from generation.body import read_model_file, resolve_model_file
-from generation.dataset import ClipJob, RenderSettings, render_and_write
-from generation.dataset.rendering import BODIES
-from generation.errors import PoseDataError
-from generation.poses import iter_pose_files, load_poses
-from generation.render import RenderError, parse_views
-from generation.writers import FRAME_FORMATS, write_contact_sheet, write_mp4
-from optimizer.cli.app import app
+from generation.choices import FrameFormat, names
 
 
-@app.command("render")
 def render(
     poses: Path = typer.Argument(..., help="A pose file or a folder of them (any supported format)."),
     out: Path = typer.Option(..., "--out", help="Output root: <out>/<label>/<clip>__<view>/rgb/000000.jpg ..."),
     views: str = typer.Option("front", "--views", help="e.g. front,back,random:4 (named, random:N, custom:AZ:EL)."),
-    fmt: str = typer.Option("jpg", "--format", help=f"Frame format: {', '.join(FRAME_FORMATS)}."),
+    fmt: str = typer.Option("jpg", "--format", help=f"Frame format: {', '.join(names(FrameFormat))}."),
     size: int = typer.Option(224, "--size", help="Frame edge in pixels."),
     mp4: bool = typer.Option(False, "--mp4", help="Also write H.264 previews to <out>_previews/."),
     sheet: bool = typer.Option(False, "--contact-sheet", help="Also write <out>_previews/contact_sheet.png."),
@@ -39,6 +29,16 @@ def render(
 
     <out> holds only class folders, so it can be given to TAO as a dataset root; previews go beside it.
     """
+    import numpy as np
+
+    from generation.atomic import check_writable_dir
+    from generation.body import read_model_file, resolve_model_file
+    from generation.dataset import BODIES, ClipJob, RenderSettings, render_and_write
+    from generation.errors import PoseDataError
+    from generation.poses import iter_pose_files, load_poses
+    from generation.render import RenderError, parse_views
+    from generation.writers import write_contact_sheet, write_mp4
+
     files = iter_pose_files(poses)
     if not files:
         raise PoseDataError(poses, "path", "no pose files found")
@@ -46,7 +46,7 @@ def render(
         raise RenderError(f"--body: unknown body {body!r} (known: {', '.join(BODIES)})")
     if body == "smpl":
         read_model_file(resolve_model_file(smpl_model_dir))  # a missing or wrong model fails before any work
-    settings = RenderSettings(size=size, fmt=fmt, appearance=appearance, device=device, body=body,
+    settings = RenderSettings(size=size, format=fmt, appearance=appearance, device=device, body=body,
                               smpl_model_dir=str(smpl_model_dir) if smpl_model_dir else None)
     view_list = parse_views(views, seed=seed)
     clips = [load_poses(f) for f in files]  # every input is validated before anything is written

@@ -5,16 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from optuna.trial import TrialState
 
-from optimizer.cli.app import app
-from optimizer.cli.common import existing_storage, make_console, quiet_optuna, storage_option, study_config
-from optimizer.config import ConfigError
-from optimizer.study import StudyPaths, make_scorer, prepare_study
-from optimizer.study.selection import format_selection, run_selection, study_evaluator
+from optimizer.cli.common import make_console, quiet_optuna, storage_option, study_config
+from optimizer.errors import ConfigError
+from optimizer.study.paths import StudyPaths
 
 
-@app.command("select")
 def select(
     study_file: Path = typer.Argument(..., help="Study config, e.g. studies/fall.yaml."),
     top: int = typer.Option(3, "--top", help="How many of the best (weight, ratio) to re-evaluate."),
@@ -26,6 +22,12 @@ def select(
 ) -> None:
     """Score the best --top points again with --seeds seeds no trial used; the best mean is chosen. Stored in the
     study (an interrupted run resumes) and shown by `autosynthda status`."""
+    from optuna.trial import TrialState
+
+    from optimizer.scoring import make_scorer
+    from optimizer.study import existing_storage, prepare_study
+    from optimizer.study.selection import format_selection, run_selection, study_evaluator
+
     if top < 1:
         raise ConfigError(f"--top: must be >= 1, got {top}")
     if seeds < 2:
@@ -38,6 +40,6 @@ def select(
     prepared = prepare_study(config, paths=paths, storage=storage, device=device, log=say)
     if not prepared.study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
         raise ConfigError(f"{paths.root}: study: no completed trial to select from")
-    evaluate = study_evaluator(prepared, make_scorer(config, device))
+    evaluate = study_evaluator(prepared, make_scorer(config.scorer, study=config.name, device=device))
     summary = run_selection(prepared.study, evaluate, top=top, seeds=seeds, metric=config.metric, log=say)
     say(format_selection(summary))

@@ -8,21 +8,9 @@ rounded to 3 dp before they are evaluated, so the weight a trial trains on is th
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 
+from optimizer.samplers.options import LegacyOptions
 from optimizer.samplers.plan import Plan, Probe
-
-
-@dataclass(frozen=True)
-class LegacyOptions:
-    """start, step, tol and max_iter are the original's; ratio is held fixed (the original had no ratio), None meaning
-    the middle of the ratio range."""
-
-    start: float = 0.5
-    step: float = 0.1
-    tol: float = 1e-3
-    max_iter: int = 20
-    ratio: float | None = None
 
 
 def weight_key(weight: float) -> str:
@@ -80,11 +68,10 @@ class LegacyStrategy:
                 return Plan(tuple(self._probe(w) for w in missing), self._point(prev_w), iteration, trace=trace)
             loss_low, loss_high = losses[weight_key(w_low)], losses[weight_key(w_high)]
             candidates = [(w_low, loss_low), (prev_w, prev_loss), (w_high, loss_high)]
-            next_w, next_loss = min(candidates, key=lambda c: c[1])  # min keeps the first of equal losses
+            next_w, _ = min(candidates, key=lambda c: c[1])  # min keeps the first of equal losses
             if next_w == prev_w:
                 # The midpoint rule: it differs from prev_w only where a bound clipped low or high.
                 next_w = round((low + high) / 2, 3)
-                next_loss = min(loss_low, loss_high)
             if weight_key(next_w) not in losses:
                 return Plan((self._probe(next_w),), self._point(prev_w), iteration, trace=trace)
             new_loss = losses[weight_key(next_w)]
@@ -92,8 +79,8 @@ class LegacyStrategy:
             if abs(new_loss - prev_loss) < o.tol:
                 reason = f"converged: |delta loss| {abs(new_loss - prev_loss):.4g} < tol {o.tol:g}"
                 return Plan((), self._point(next_w), iteration + 1, done=True, reason=reason, trace=trace)
-            # In the midpoint case next_loss is min(L(low), L(high)), not L(next_w): the original carries it on.
-            prev_w, prev_loss = next_w, next_loss
+            # The notebook carries L(next_w) on, also after a midpoint jump (its next_loss is only printed there).
+            prev_w, prev_loss = next_w, new_loss
             step /= 2
         reason = f"max_iter {o.max_iter} reached"
         return Plan((), self._point(prev_w), o.max_iter, done=True, reason=reason, trace=trace)

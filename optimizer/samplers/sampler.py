@@ -26,16 +26,17 @@ from optuna.storages._heartbeat import is_heartbeat_enabled
 from optuna.study import Study, StudyDirection
 from optuna.trial import FrozenTrial, TrialState
 
-from optimizer.samplers.legacy import LegacyOptions, LegacyStrategy
+from optimizer.samplers.legacy import LegacyStrategy
+from optimizer.samplers.options import LegacyOptions, SpsaOptions
 from optimizer.samplers.plan import Plan, Probe, Strategy
-from optimizer.samplers.spsa import SpsaOptions, SpsaStrategy
-from optimizer.trials import assigned_params, retried_from
+from optimizer.samplers.spsa import SpsaStrategy
+from optimizer.trials import RATIO, WEIGHT, StudyAttr, SystemAttr, UserAttr, assigned_params, retried_from
 
-PROBE_ATTR = "fd:probe"  # trial system attr: the probe a trial evaluates ({"key", "point", "seed"})
-CRN_SEED_ATTR = "crn_seed"  # trial system attr: the seed the objective generates and trains with
-STATE_ATTR = "fd_sampler"  # study user attr: mode, iteration, recommendation, done, reason (for people, not state)
+PROBE_ATTR = SystemAttr.PROBE
+CRN_SEED_ATTR = SystemAttr.CRN_SEED
+STATE_ATTR = StudyAttr.SAMPLER_STATE
 FINAL_KEY = "final"  # a trial asked for after the search finished re-evaluates the recommendation
-DEFAULT_BOUNDS = {"weight": (0.0, 1.0), "ratio": (0.0, 2.0)}
+DEFAULT_BOUNDS = {WEIGHT: (0.0, 1.0), RATIO: (0.0, 2.0)}
 _LIVE = (TrialState.RUNNING, TrialState.WAITING)
 
 _log = logging.getLogger(__name__)
@@ -70,14 +71,14 @@ class FiniteDifferenceSampler(BaseSampler):
         bounds: Mapping[str, tuple[float, float]] | None = None,
         legacy: LegacyOptions | None = None,
         spsa: SpsaOptions | None = None,
-        weight_param: str = "weight",
-        ratio_param: str = "ratio",
+        weight_param: str = WEIGHT,
+        ratio_param: str = RATIO,
         seed: int | None = None,
         poll_interval: float = 1.0,
         reap: Callable[[Study], object] | None = None,
         stop_study: bool = True,
     ) -> None:
-        bounds = dict(bounds or {weight_param: DEFAULT_BOUNDS["weight"], ratio_param: DEFAULT_BOUNDS["ratio"]})
+        bounds = dict(bounds or {weight_param: DEFAULT_BOUNDS[WEIGHT], ratio_param: DEFAULT_BOUNDS[RATIO]})
         self.mode = mode
         self.strategy = _strategy(mode, bounds, legacy, spsa, weight_param, ratio_param, seed or 0)
         self.poll_interval = poll_interval
@@ -135,7 +136,7 @@ class FiniteDifferenceSampler(BaseSampler):
         attrs = trial.system_attrs
         if attrs.get(PROBE_ATTR):
             return  # a heartbeat retry carries its probe in the copied system attrs
-        if "fixed_params" in attrs:
+        if SystemAttr.FIXED_PARAMS in attrs:
             self._inherit(study, trial)
             return
         announced = False
@@ -272,11 +273,20 @@ def _strategy(
         return LegacyStrategy(options, param=weight_param, bounds=bounds[weight_param], fixed=fixed)
     if mode == "spsa":
         options = spsa or SpsaOptions()
-        if options.ratio is not None or ratio_param not in bounds:
-            fixed = {ratio_param: options.ratio} if options.ratio is not None else {}
-            return SpsaStrategy(options, bounds=bounds, searched=(weight_param,), fixed=fixed, seed=seed)
-        return SpsaStrategy(options, bounds=bounds, searched=(weight_param, ratio_param), seed=seed)
+        one_dim = options.ratio is not None or ratio_param not in bounds
+        searched = (weight_param,) if one_dim else (weight_param, ratio_param)
+        fixed = {ratio_param: options.ratio} if options.ratio is not None else {}
+        start = None
+        if options.start is not None:  # raw (weight, ratio); the search runs in [0, 1] per range
+            raw = dict(zip((weight_param, ratio_param), options.start))
+            start = tuple(_unit(raw[name], bounds[name]) for name in searched)
+        return SpsaStrategy(options, bounds=bounds, searched=searched, fixed=fixed, seed=seed, start=start)
     raise ValueError(f"unknown finite-difference mode {mode!r} (known: legacy, spsa)")
+
+
+def _unit(value: float, bounds: tuple[float, float]) -> float:
+    low, high = bounds
+    return (value - low) / (high - low) if high > low else 0.0
 
 
 def _is_retry(trial: FrozenTrial) -> bool:
@@ -300,7 +310,7 @@ def _cancel_queued(study: Study, trial: FrozenTrial, by: int) -> bool:
             return False  # a worker popped it: it is running now and still holds the probe
     except UpdateFinishedTrialError:
         return False
-    storage.set_trial_user_attr(trial._trial_id, "fail_reason", f"superseded by trial {by}")
+    storage.set_trial_user_attr(trial._trial_id, UserAttr.FAIL_REASON, f"superseded by trial {by}")
     storage.set_trial_state_values(trial._trial_id, state=TrialState.FAIL)
     return True
 

@@ -14,33 +14,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 import numpy as np
 
+from optimizer.samplers.options import SpsaOptions
 from optimizer.samplers.plan import Plan, Probe
-
-
-@dataclass(frozen=True)
-class SpsaOptions:
-    """Gains in normalised units (each searched parameter's range is [0, 1]): a_k = step (1 + A)^alpha / (k + 1 +
-    A)^alpha, c_k = probe / (k + 1)^gamma (Spall's alpha 0.602, gamma 0.101). init: points of the initial design
-    (0: none, then the search starts at `start`; start None is the middle of the box);
-    ratio, when set, holds the ratio fixed and searches the weight alone; max_iter None runs until the trial budget;
-    average False recommends the last iterate instead of the mean of the last half."""
-
-    start: tuple[float, ...] | None = None
-    step: float = 0.1
-    probe: float = 0.1
-    alpha: float = 0.602
-    gamma: float = 0.101
-    stability: float = 2.0
-    max_step: float = 0.25
-    repeats: int = 1
-    max_iter: int | None = None
-    ratio: float | None = None
-    average: bool = True
-    init: int = 4
 
 
 def _perturbation(seed: int, iteration: int, repeat: int, dims: int) -> np.ndarray:
@@ -71,13 +49,15 @@ class SpsaStrategy:
         searched: tuple[str, ...],
         fixed: Mapping[str, float] | None = None,
         seed: int = 0,
+        start: tuple[float, ...] | None = None,
     ) -> None:
+        """start: the first iterate in normalised units, one value per searched parameter (None: the middle)."""
         self.options = options
         self.bounds = {name: bounds[name] for name in searched}
         self.searched = searched
         self.fixed = dict(fixed or {})
         self.seed = seed
-        start = options.start if options.start is not None else (0.5,) * len(searched)
+        start = start if start is not None else (0.5,) * len(searched)
         if len(start) != len(searched):
             raise ValueError(f"spsa start has {len(start)} values for {len(searched)} parameters")
         self.start = np.clip(np.array(start, dtype=float), 0.0, 1.0)

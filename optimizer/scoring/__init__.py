@@ -1,6 +1,8 @@
-"""Scorers: train an action recogniser on a trial dataset and score it on test (the optimiser's objective)."""
+"""Scorers: train an action recogniser on a trial dataset and score it on test (the optimiser's objective).
+The embedded scorer needs torch: it is imported when first used."""
 
-from optimizer.scoring.embedded import EmbeddedScorer
+from generation.lazy import lazy_exports
+from optimizer.scoring.factory import SCORERS, make_scorer
 from optimizer.scoring.protocol import (
     METRICS,
     Scorer,
@@ -10,4 +12,7 @@ from optimizer.scoring.protocol import (
     TrialDataset,
 )
 
-__all__ = ["METRICS", "EmbeddedScorer", "ScoreResult", "Scorer", "ScoringError", "ScoringPruned", "TrialDataset"]
+__getattr__, __dir__ = lazy_exports(__name__, {"EmbeddedScorer": "optimizer.scoring.embedded"})
+
+__all__ = ["METRICS", "SCORERS", "EmbeddedScorer", "ScoreResult", "Scorer", "ScoringError", "ScoringPruned",
+           "TrialDataset", "make_scorer"]

@@ -10,7 +10,7 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, get_args, runtime_checkable
 
 import numpy as np
 
@@ -18,14 +18,18 @@ from generation.dataset.manifest import MANIFEST_NAME, TrialManifest
 from generation.errors import AutoSynthDaError
 from optimizer.scoring import metrics
 
-METRICS = ("mean_class_accuracy", "accuracy", "target_recall", "target_f1")
+Metric = Literal["mean_class_accuracy", "accuracy", "target_recall", "target_f1"]
+METRICS: tuple[str, ...] = get_args(Metric)
 
 # report(epoch, value) after each epoch; True asks the scorer to stop (the trial is pruned).
 ReportFn = Callable[[int, float], bool]
 
 
 class ScoringError(AutoSynthDaError, ValueError):
-    """A trial dataset or scorer setting that cannot be scored, with the path or field at fault."""
+    """A trial dataset or scorer setting that cannot be scored, with the path or field at fault. A scorer that ran a
+    tool (TAO) sets log_tail to the tool's last log lines."""
+
+    log_tail: str = ""
 
 
 class ScoringPruned(Exception):

@@ -1,29 +1,23 @@
-"""A study: setup once, trials that resume after crashes, and the table of results."""
+"""A study: setup once, trials that resume after crashes, and the table of results.
 
-from optimizer.study.objective import STAGES, TrialObjective, generation_seed
-from optimizer.study.recovery import requeue_dead_trials, worker_identity
-from optimizer.study.runner import RunSummary, StudyFailed, finished_trials, run_study
-from optimizer.study.setup import PreparedStudy, make_scorer, open_storage, prepare_study, render_settings
-from optimizer.study.status import format_table, trials_table
-from optimizer.study.workspace import StudyPaths, discover_real_clips
+Names are imported from their modules when first used: `autosynthda status` needs the table, not torch."""
+
+from generation.lazy import lazy_exports
+
+__getattr__, __dir__ = lazy_exports(__name__, {
+    "StudyPaths": "optimizer.study.paths", "discover_real_clips": "optimizer.study.workspace",
+    "existing_storage": "optimizer.study.storage", "open_storage": "optimizer.study.storage",
+    "format_table": "optimizer.study.status", "trials_table": "optimizer.study.status",
+    "TrialObjective": "optimizer.study.objective", "trial_generation_seed": "optimizer.study.objective",
+    "requeue_dead_trials": "optimizer.study.recovery", "worker_identity": "optimizer.study.recovery",
+    "RunSummary": "optimizer.study.runner", "StudyFailed": "optimizer.study.runner",
+    "finished_trials": "optimizer.study.runner", "run_study": "optimizer.study.runner",
+    "PreparedStudy": "optimizer.study.setup", "prepare_study": "optimizer.study.setup",
+    "study_sampler": "optimizer.study.setup",
+})
 
 __all__ = [
-    "STAGES",
-    "PreparedStudy",
-    "RunSummary",
-    "StudyFailed",
-    "StudyPaths",
-    "TrialObjective",
-    "discover_real_clips",
-    "finished_trials",
-    "format_table",
-    "generation_seed",
-    "make_scorer",
-    "open_storage",
-    "prepare_study",
-    "render_settings",
-    "requeue_dead_trials",
-    "run_study",
-    "trials_table",
-    "worker_identity",
-]
+    "PreparedStudy", "RunSummary", "StudyFailed", "StudyPaths", "TrialObjective", "discover_real_clips",
+    "existing_storage", "finished_trials", "format_table", "open_storage", "prepare_study", "requeue_dead_trials",
+    "run_study", "study_sampler", "trial_generation_seed", "trials_table", "worker_identity",
+]  # fmt: skip

@@ -19,9 +19,9 @@ from optuna.trial import FrozenTrial, TrialState
 from generation.dataset import LayoutReport, TrialManifest, assemble_trial, check_tao_layout
 from generation.errors import AutoSynthDaError
 from optimizer.samplers import trial_crn_seed
-from optimizer.study.objective import SEED_ATTR, generation_seed
+from optimizer.study.objective import trial_generation_seed
 from optimizer.study.setup import PreparedStudy
-from optimizer.tracking.study_tables import SELECTION_ATTR
+from optimizer.trials import StudyAttr, TrialRecord
 
 
 class ExportError(AutoSynthDaError, ValueError):
@@ -45,10 +45,11 @@ def pick_trial(study: optuna.Study, number: int | None) -> FrozenTrial:
 
 
 def trial_seed(prepared: PreparedStudy, trial: FrozenTrial) -> int:
-    if SEED_ATTR in trial.user_attrs:
-        return int(trial.user_attrs[SEED_ATTR])
+    record = TrialRecord.from_frozen(trial)
+    if record.generation_seed is not None:
+        return record.generation_seed
     crn = trial_crn_seed(trial)  # trials from before the seed was stored
-    return generation_seed(prepared.config.search.seed, trial.number) if crn is None else crn
+    return trial_generation_seed(prepared.config.search.seed, trial.number) if crn is None else crn
 
 
 def export_trial(prepared: PreparedStudy, trial: FrozenTrial, out: Path) -> tuple[TrialManifest, LayoutReport]:
@@ -57,7 +58,8 @@ def export_trial(prepared: PreparedStudy, trial: FrozenTrial, out: Path) -> tupl
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise ExportError(f"{out}: --out: exists and is not an empty folder; choose another or remove it")
     cfg = prepared.config
-    weight, ratio = trial.params["weight"], trial.params["ratio"]
+    record = TrialRecord.from_frozen(trial)
+    weight, ratio = record.weight, record.ratio
     staging = out.with_name(f".{out.name}.export-{os.getpid()}")
     shutil.rmtree(staging, ignore_errors=True)
     try:
@@ -93,11 +95,12 @@ def _check_same_clips(manifest: TrialManifest, trial_dir: Path) -> None:
 
 def readme(prepared: PreparedStudy, trial: FrozenTrial, manifest: TrialManifest, report: LayoutReport) -> str:
     cfg = prepared.config
-    metrics = trial.user_attrs.get("metrics") or {}
+    record = TrialRecord.from_frozen(trial)
+    metrics = record.metrics
     lines = [
         f"# {cfg.name}: trial {trial.number}, augmented for class `{cfg.target_class}`",
         "",
-        f"- blend weight w = {trial.params['weight']:.4f}, synthetic ratio r = {trial.params['ratio']:.4f} "
+        f"- blend weight w = {record.weight:.4f}, synthetic ratio r = {record.ratio:.4f} "
         f"({manifest.count('train', kind='synthetic')} synthetic clips in train/{cfg.target_class}/)",
         f"- blend method {manifest.method}, generation seed {manifest.seed}, scorer {cfg.scorer.kind}",
         f"- study metric {cfg.metric}: {trial.value:.4f} (test split, one training run)",
@@ -109,7 +112,8 @@ def readme(prepared: PreparedStudy, trial: FrozenTrial, manifest: TrialManifest,
         lines.append(f"| {split} | " + " | ".join(str(manifest.count(split, c)) for c in manifest.label_map) + " |")
     lines += [
         "",
-        "Layout: TAO action_recognition (`<split>/<class>/<video>/rgb/000000.png`); val and test are real clips only, "
+        f"Layout: TAO action_recognition (`<split>/<class>/<video>/rgb/000000.{cfg.render.format}`); val and test are "
+        "real clips only, "
         "and no synthetic clip was made from a val or test clip (checked when the set was built).",
         f"Label map: `{json.dumps(manifest.label_map)}`; at least {report.min_frames} frames per training video.",
         "`manifest.json` lists every clip with its source pair, weight, view and seed.",
@@ -119,8 +123,9 @@ def readme(prepared: PreparedStudy, trial: FrozenTrial, manifest: TrialManifest,
 
 
 def _selection_lines(study: optuna.Study, trial: FrozenTrial) -> list[str]:
-    summary = study.user_attrs.get(SELECTION_ATTR) or {}
-    point = (round(trial.params["weight"], 3), round(trial.params["ratio"], 3))
+    summary = study.user_attrs.get(StudyAttr.FINAL_SELECTION) or {}
+    record = TrialRecord.from_frozen(trial)
+    point = (round(record.weight, 3), round(record.ratio, 3))
     for c in summary.get("candidates", []):
         if (c["weight"], c["ratio"]) == point and c.get("ci95"):
             low, high = c["ci95"]

@@ -12,36 +12,29 @@ import optuna
 
 from generation.dataset import TrialManifest
 from optimizer.samplers import trial_crn_seed
-from optimizer.scoring import Scorer, ScoringPruned, TrialDataset
-from optimizer.study.recovery import (
-    HEARTBEAT_INTERVAL_S,
-    WORKER_ATTR,
-    Heartbeat,
-    uses_heartbeat_thread,
-    worker_identity,
-)
+from optimizer.scoring import Scorer, ScoringError, ScoringPruned, TrialDataset
+from optimizer.study.hooks import NoHooks, TrialHooks
+from optimizer.study.paths import StudyPaths
+from optimizer.study.recovery import HEARTBEAT_INTERVAL_S, Heartbeat, uses_heartbeat_thread, worker_identity
 from optimizer.study.setup import PreparedStudy
-from optimizer.study.workspace import StudyPaths
-from optimizer.tracking import write_previews
-from optimizer.tracking.previews import PREVIEWS_DIR
-from optimizer.trials import retried_from
-
-STAGES = ("generation_s", "render_s", "train_s", "eval_s", "overhead_s")
-SEED_ATTR = "generation_seed"
-SCORER_SEED_ATTR = "scorer_seed"
+from optimizer.trials import PREVIEWS_DIR, RATIO, WEIGHT, UserAttr, retried_from
 
 
-def generation_seed(study_seed: int, trial_number: int) -> int:
+def trial_generation_seed(study_seed: int, trial_number: int) -> int:
     """A distinct, reproducible seed per trial for pair/view draws and rendering."""
     return study_seed * 100_003 + trial_number
 
 
 class TrialObjective:
-    def __init__(self, prepared: PreparedStudy, scorer: Scorer, stage: Callable[[str], None] = lambda s: None):
+    """study.optimize's objective. hooks see the trial start and its dataset; what happens after the trial (review,
+    the console line) belongs to Optuna callbacks, which are handed the finished trial."""
+
+    def __init__(self, prepared: PreparedStudy, scorer: Scorer, stage: Callable[[str], None] = lambda s: None,
+                 hooks: TrialHooks | None = None):
         self.prepared = prepared
         self.scorer = scorer
         self.stage = stage
-        self.last_number = -1
+        self.hooks = hooks or NoHooks()
 
     def __call__(self, trial: optuna.Trial) -> float:
         with contextlib.ExitStack() as stack:
@@ -51,22 +44,20 @@ class TrialObjective:
 
     def _run(self, trial: optuna.Trial) -> float:
         started = time.perf_counter()
-        self.last_number = trial.number
         cfg, paths = self.prepared.config, self.prepared.paths
-        trial.set_user_attr(WORKER_ATTR, worker_identity())
-        weight = trial.suggest_float("weight", *cfg.search.weight)
-        ratio = trial.suggest_float("ratio", *cfg.search.ratio)
+        trial.set_user_attr(UserAttr.WORKER, worker_identity())
+        weight = trial.suggest_float(WEIGHT, *cfg.search.weight)
+        ratio = trial.suggest_float(RATIO, *cfg.search.ratio)
         seed, scorer_seed = self._seeds(trial)
-        if self.prepared.tracker is not None:
-            self.prepared.tracker.start_trial(trial, self._run_params(weight, ratio, seed, scorer_seed))
         trial_dir = paths.trial_dir(trial.number)
+        trial.set_user_attr(UserAttr.TRIAL_DIR, str(trial_dir))
+        self.hooks.trial_started(trial, self._run_params(weight, ratio, seed, scorer_seed))
         try:
             manifest = _resume(trial, paths, weight, ratio, seed)
             if manifest is None:
                 self.stage("generate + render")
                 manifest = self.prepared.assemble(trial_dir, weight=weight, ratio=ratio, seed=seed)
-            if self.prepared.tracker is not None:
-                write_previews(trial_dir, manifest, cfg.tracking.previews)
+            self.hooks.dataset_ready(trial_dir, manifest)
             self.stage("train + evaluate")
             result = self.scorer.score(
                 TrialDataset.from_manifest(trial_dir),
@@ -77,9 +68,9 @@ class TrialObjective:
             self.prepared.drop_frames(trial_dir)
             raise optuna.TrialPruned() from None
         except Exception as exc:
-            trial.set_user_attr("fail_reason", " ".join(f"{type(exc).__name__}: {exc}".split())[:500])
-            if getattr(exc, "log_tail", ""):  # a scorer that ran a tool (TAO) attaches its last log lines
-                trial.set_user_attr("log_tail", exc.log_tail)
+            trial.set_user_attr(UserAttr.FAIL_REASON, " ".join(f"{type(exc).__name__}: {exc}".split())[:500])
+            if isinstance(exc, ScoringError) and exc.log_tail:  # a tool's (TAO's) last log lines
+                trial.set_user_attr(UserAttr.LOG_TAIL, exc.log_tail)
             self.prepared.drop_frames(trial_dir)  # the manifest and logs explain it; frames are heavy
             raise
         timings = manifest.extra["timings"]
@@ -93,27 +84,27 @@ class TrialObjective:
         (trial_dir / "result.json").write_text(json.dumps(result.to_dict(), indent=1))
         self.prepared.drop_frames(trial_dir)
         stages["overhead_s"] = max(0.0, time.perf_counter() - started - sum(stages.values()))
-        trial.set_user_attr("metrics", {k: v for k, v in result.to_dict().items() if isinstance(v, float | int)})
-        trial.set_user_attr("per_class_recall", result.per_class_recall)
-        trial.set_user_attr("synthetic_clips", manifest.count("train", kind="synthetic"))
-        trial.set_user_attr("timings", stages)
-        trial.set_user_attr("trial_dir", str(trial_dir))
+        trial.set_user_attr(UserAttr.METRICS, {k: v for k, v in result.to_dict().items() if isinstance(v, float | int)})
+        trial.set_user_attr(UserAttr.PER_CLASS_RECALL, result.per_class_recall)
+        trial.set_user_attr(UserAttr.SYNTHETIC_CLIPS, manifest.count("train", kind="synthetic"))
+        trial.set_user_attr(UserAttr.TIMINGS, stages)
         return value
 
     def _seeds(self, trial: optuna.Trial) -> tuple[int, int]:
         """The seeds of the trial's pair/view draws and rendering, and of its training; kept in the trial, so a
         retry (which inherits them) makes the same clips and trains the same way."""
-        if SEED_ATTR not in trial.user_attrs:
+        if UserAttr.GENERATION_SEED not in trial.user_attrs:
             crn = trial_crn_seed(trial)  # set by the finite-difference sampler: the +h and -h probes share it
             cfg = self.prepared.config
-            trial.set_user_attr(SEED_ATTR, generation_seed(cfg.search.seed, trial.number) if crn is None else crn)
-            trial.set_user_attr(SCORER_SEED_ATTR, cfg.scorer.seed if crn is None else crn)
-        return int(trial.user_attrs[SEED_ATTR]), int(trial.user_attrs[SCORER_SEED_ATTR])
+            trial.set_user_attr(UserAttr.GENERATION_SEED,
+                                trial_generation_seed(cfg.search.seed, trial.number) if crn is None else crn)
+            trial.set_user_attr(UserAttr.SCORER_SEED, cfg.scorer.seed if crn is None else crn)
+        return int(trial.user_attrs[UserAttr.GENERATION_SEED]), int(trial.user_attrs[UserAttr.SCORER_SEED])
 
     def _run_params(self, weight: float, ratio: float, seed: int, scorer_seed: int) -> dict[str, object]:
         cfg = self.prepared.config
         return {
-            "weight": weight, "ratio": ratio, "blend_method": cfg.blend_method, "target_class": cfg.target_class,
+            WEIGHT: weight, RATIO: ratio, "blend_method": cfg.blend_method, "target_class": cfg.target_class,
             "render": cfg.render.model_dump(mode="json"),
             "seeds": {"generation": seed, "scorer": scorer_seed, "split": cfg.split_seed, "pairs": cfg.pairs.seed},
             "scorer": cfg.scorer.model_dump(mode="json", exclude_none=True),

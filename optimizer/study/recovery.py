@@ -22,17 +22,12 @@ from optuna.exceptions import UpdateFinishedTrialError
 from optuna.storages import RDBStorage
 from optuna.trial import FrozenTrial, TrialState
 
-from optimizer.trials import assigned_params
+from optimizer.trials import INHERITED_ATTRS, TrialRecord, UserAttr, assigned_params
 
 # A crashed worker's trial is failed and re-queued (same params) once its heartbeat is this stale.
 HEARTBEAT_INTERVAL_S = 30
 GRACE_PERIOD_S = 120
 MAX_RETRY = 2
-WORKER_ATTR = "worker"
-HEARTBEAT_ATTR = "heartbeat"
-# Carried to the retry: the baseline mark, the seed its clips were drawn with (same params, same clips) and the
-# MLflow run, so the new run links to the old one.
-INHERITED_ATTRS = ("baseline", "generation_seed", "scorer_seed", "mlflow_run_id")
 DIED = "worker died; re-queued with the same params"
 ORPHAN_AFTER_S = 3.0
 # A live worker names itself in its trial first thing in the objective (after the sampler, seconds at most); a RUNNING
@@ -54,24 +49,23 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def _dead_here(trial: FrozenTrial, host: str) -> bool:
-    worker = trial.user_attrs.get(WORKER_ATTR) or {}
-    return worker.get("host") == host and not _alive(int(worker.get("pid", -1)))
+def _dead_here(trial: TrialRecord, host: str) -> bool:
+    return trial.worker.get("host") == host and not _alive(int(trial.worker.get("pid", -1)))
 
 
-def _nameless(trial: FrozenTrial) -> bool:
-    if WORKER_ATTR in trial.user_attrs or trial.datetime_start is None:
+def _nameless(trial: TrialRecord) -> bool:
+    if trial.worker or trial.datetime_start is None:
         return False
     return (datetime.now() - trial.datetime_start).total_seconds() > NAMELESS_AFTER_S
 
 
-def _stale(trial: FrozenTrial, after_s: float | None) -> bool:
+def _stale(trial: TrialRecord, after_s: float | None) -> bool:
     if after_s is None:
         return False
-    beat = trial.user_attrs.get(HEARTBEAT_ATTR)
+    beat = trial.heartbeat
     if beat is None and trial.datetime_start is not None:  # died before its first beat
         beat = trial.datetime_start.timestamp()
-    return beat is not None and time.time() - float(beat) > after_s
+    return beat is not None and time.time() - beat > after_s
 
 
 def requeue_dead_trials(study: optuna.Study, *, stale_after_s: float | None = None) -> list[int]:
@@ -86,10 +80,11 @@ def requeue_dead_trials(study: optuna.Study, *, stale_after_s: float | None = No
     requeued = []
     trials = study.get_trials(deepcopy=False)  # one read: a trial this call fails was RUNNING here, so no orphan
     for trial in (t for t in trials if t.state == TrialState.RUNNING):
-        if not (_dead_here(trial, here) or _stale(trial, stale_after_s) or _nameless(trial)):
+        record = TrialRecord.from_frozen(trial)
+        if not (_dead_here(record, here) or _stale(record, stale_after_s) or _nameless(record)):
             continue
         try:
-            storage.set_trial_user_attr(trial._trial_id, "fail_reason", DIED)
+            storage.set_trial_user_attr(trial._trial_id, UserAttr.FAIL_REASON, DIED)
             storage.set_trial_state_values(trial._trial_id, TrialState.FAIL)
         except UpdateFinishedTrialError:
             continue  # another worker reaped it (or it just finished)
@@ -102,11 +97,11 @@ def requeue_dead_trials(study: optuna.Study, *, stale_after_s: float | None = No
 
 def orphans(trials: Sequence[FrozenTrial]) -> tuple[list[FrozenTrial], list[FrozenTrial]]:
     """Trials failed as dead that have no retry: (old enough to re-queue, too young: their reaper may be enqueueing)."""
-    retried = {t.user_attrs.get("retry_of") for t in trials}
+    retried = {t.user_attrs.get(UserAttr.RETRY_OF) for t in trials}
     now = datetime.now()  # Optuna keeps naive local times
     ready, young = [], []
     for t in trials:
-        if t.state != TrialState.FAIL or t.user_attrs.get("fail_reason") != DIED or t.number in retried:
+        if t.state != TrialState.FAIL or t.user_attrs.get(UserAttr.FAIL_REASON) != DIED or t.number in retried:
             continue
         if not assigned_params(t):
             continue
@@ -119,7 +114,7 @@ def _enqueue_retry(study: optuna.Study, trial: FrozenTrial) -> bool:
     params = assigned_params(trial)
     if params:
         attrs = {k: trial.user_attrs[k] for k in INHERITED_ATTRS if k in trial.user_attrs}
-        study.enqueue_trial(params, user_attrs={**attrs, "retry_of": trial.number})
+        study.enqueue_trial(params, user_attrs={**attrs, UserAttr.RETRY_OF: trial.number})
     return bool(params)
 
 
@@ -151,7 +146,7 @@ class Heartbeat:
 
     def _beat(self) -> None:
         try:
-            self._storage.set_trial_user_attr(self._trial_id, HEARTBEAT_ATTR, time.time())
+            self._storage.set_trial_user_attr(self._trial_id, UserAttr.HEARTBEAT, time.time())
         except (UpdateFinishedTrialError, RuntimeError):
             self._stop.set()
 

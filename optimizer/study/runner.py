@@ -14,10 +14,11 @@ from rich.status import Status
 from generation.errors import AutoSynthDaError
 from optimizer.samplers import sampler_done
 from optimizer.scoring import Scorer
-from optimizer.study.objective import STAGES, TrialObjective
+from optimizer.study.objective import TrialObjective
 from optimizer.study.recovery import orphans, reap
 from optimizer.study.selection import run_selection, study_evaluator
 from optimizer.study.setup import PreparedStudy
+from optimizer.trials import STAGES, TrialRecord, UserAttr
 
 MAX_CONSECUTIVE_FAILURES = 3
 POLL_S = 2.0  # how often a worker with nothing to start looks again
@@ -51,7 +52,7 @@ def _counts(study: optuna.Study) -> _Counts:
     trials = study.get_trials(deepcopy=False)
     states = [t.state for t in trials]
     finished = sum(s in FINISHED for s in states)
-    waiting_retries = sum(t.state == TrialState.WAITING and "retry_of" in t.user_attrs for t in trials)
+    waiting_retries = sum(t.state == TrialState.WAITING and UserAttr.RETRY_OF in t.user_attrs for t in trials)
     retries_due = waiting_retries + len(orphans(trials)[1])
     return _Counts(finished, states.count(TrialState.RUNNING), states.count(TrialState.WAITING), retries_due)
 
@@ -99,19 +100,21 @@ def run_study(
         waiting_said = False
         label = f"trial {counts.finished + 1}/{n_trials}"
         status = console.status(label)
-        objective = TrialObjective(prepared, scorer, stage=partial(_show_stage, status, label))
+        objective = TrialObjective(prepared, scorer, stage=partial(_show_stage, status, label), hooks=tracker)
+        finished = _LastTrial()
         started = time.perf_counter()
         with status:
-            study.optimize(objective, n_trials=1, catch=(Exception,))
+            study.optimize(objective, n_trials=1, catch=(Exception,),
+                           callbacks=[finished, *([tracker] if tracker is not None else [])])
         wall = time.perf_counter() - started
-        trial = study.get_trials(deepcopy=False)[objective.last_number]  # trials are listed by number
+        if finished.trial is None:
+            continue
+        trial = TrialRecord.from_frozen(finished.trial)
         summary.ran.append(trial.number)
-        if tracker is not None:
-            tracker.finish_trial(study, trial, prepared.paths.trial_dir(trial.number))
         failures = failures + 1 if trial.state == TrialState.FAIL else 0
         console.print(_trial_line(trial, prepared.config.metric, wall, summary), markup=False, highlight=False)
         if failures >= MAX_CONSECUTIVE_FAILURES:
-            reason = trial.user_attrs.get("fail_reason", "see the log above")
+            reason = trial.fail_reason or "see the log above"
             raise StudyFailed(f"{prepared.config.name}: {failures} trials in a row failed; last: {reason}")
     final = prepared.config.search.final_selection
     if final_selection and final is not None:  # off by default: it costs top x seeds more trainings
@@ -125,16 +128,26 @@ def run_study(
     return summary
 
 
+class _LastTrial:
+    """An Optuna callback that keeps the trial it is handed: the one this worker just ran."""
+
+    trial: optuna.trial.FrozenTrial | None = None
+
+    def __call__(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
+        self.trial = trial
+
+
 def _show_stage(status: Status, label: str, stage: str) -> None:
     status.update(f"{label}: {stage}")
 
 
-def _trial_line(trial: optuna.trial.FrozenTrial, metric: str, wall: float, summary: RunSummary) -> str:
-    params = f"w={trial.params.get('weight', float('nan')):.3f} r={trial.params.get('ratio', float('nan')):.2f}"
+def _trial_line(trial: TrialRecord, metric: str, wall: float, summary: RunSummary) -> str:
+    weight, ratio = (float("nan") if v is None else v for v in (trial.weight, trial.ratio))
+    params = f"w={weight:.3f} r={ratio:.2f}"
     head = f"trial {trial.number} [{params}] {trial.state.name.lower()}"
     if trial.state == TrialState.FAIL:
-        return f"{head}: {trial.user_attrs.get('fail_reason', '')}"
-    timings = trial.user_attrs.get("timings", {})
+        return f"{head}: {trial.fail_reason}"
+    timings = trial.timings
     staged = sum(timings.get(k, 0.0) for k in STAGES if k != "overhead_s")
     overhead = max(0.0, wall - staged)
     summary.driver_overhead_s.append(overhead)

@@ -12,15 +12,18 @@ import math
 import shutil
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
 
 import optuna
 from optuna.trial import TrialState
-from scipy import stats
 
-from optimizer.samplers import STATE_ATTR
 from optimizer.scoring import Scorer, TrialDataset
-from optimizer.study.setup import PreparedStudy
-from optimizer.tracking.study_tables import SELECTION_ATTR
+from optimizer.trials import RATIO, WEIGHT, StudyAttr, TrialRecord
+
+if TYPE_CHECKING:
+    from optimizer.study.setup import PreparedStudy
+
+SELECTION_ATTR = StudyAttr.FINAL_SELECTION
 
 FRESH_SEED_BASE = 2**31  # above every seed a trial draws (31-bit CRN seeds, study_seed * 100_003 + trial number)
 
@@ -46,15 +49,15 @@ def candidates(study: optuna.Study, top: int) -> list[Candidate]:
             seen.add(point)
             found.append(Candidate(point[0], point[1], source))
 
-    state = study.user_attrs.get(STATE_ATTR) or {}
+    state = study.user_attrs.get(StudyAttr.SAMPLER_STATE) or {}
     recommendation = state.get("recommendation") or {}
-    if "weight" in recommendation and "ratio" in recommendation:
-        add(recommendation["weight"], recommendation["ratio"], f"{state.get('mode', 'sampler')} recommendation")
+    if WEIGHT in recommendation and RATIO in recommendation:
+        add(recommendation[WEIGHT], recommendation[RATIO], f"{state.get('mode', 'sampler')} recommendation")
     done = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
     reverse = study.direction == optuna.study.StudyDirection.MAXIMIZE
-    for trial in sorted(done, key=lambda t: (t.value, -t.number), reverse=reverse):
-        if "weight" in trial.params and "ratio" in trial.params:
-            add(trial.params["weight"], trial.params["ratio"], f"trial {trial.number}")
+    for trial in sorted(map(TrialRecord.from_frozen, done), key=lambda t: (t.value, -t.number), reverse=reverse):
+        if trial.has_point:
+            add(trial.weight, trial.ratio, f"trial {trial.number}")
     return found
 
 
@@ -64,6 +67,8 @@ def t_interval(values: list[float], confidence: float = 0.95) -> tuple[float, fl
     mean = sum(values) / n
     if n < 2:
         return mean, math.nan, math.nan
+    from scipy import stats  # here: scipy takes a second to import, and `status` only formats
+
     sd = math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1))
     half = float(stats.t.ppf(0.5 + confidence / 2, n - 1)) * sd / math.sqrt(n)
     return mean, mean - half, mean + half

@@ -1,15 +1,13 @@
-"""A study's one-time setup: splits, pair bank, real renders, the Optuna storage and study. Re-running loads them."""
+"""A study's one-time preparation: splits, pair bank, real renders, the Optuna study. Re-running loads them."""
 
 from __future__ import annotations
 
 import shutil
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import optuna
-from optuna.storages import JournalStorage, RDBStorage, RetryHeartbeatStaleTrialCallback
-from optuna.storages.journal import JournalFileBackend
 
 from generation.dataset import (
     RealRenders,
@@ -23,14 +21,17 @@ from generation.dataset import (
 from generation.pairs import PairBank, PairPlan, build_pair_bank
 from generation.poses import iter_pose_files
 from optimizer.config import ConfigError, StudyConfig
-from optimizer.scoring import Scorer
-from optimizer.study.recovery import GRACE_PERIOD_S, HEARTBEAT_INTERVAL_S, MAX_RETRY
-from optimizer.study.samplers import make_pruner, make_sampler
-from optimizer.study.workspace import StudyPaths, discover_real_clips
-from optimizer.tracking import StudyTracker
-from optimizer.urls import journal_path, psycopg2_url, public_url
+from optimizer.samplers import make_pruner, make_sampler
+from optimizer.samplers.factory import FINITE_DIFFERENCE
+from optimizer.study.paths import StudyPaths
+from optimizer.study.recovery import reap
+from optimizer.study.storage import open_storage
+from optimizer.study.workspace import discover_real_clips
+from optimizer.trials import RATIO, WEIGHT, StudyAttr, UserAttr
+from optimizer.urls import public_url
 
-SETUP_ATTR = "setup_complete"  # set once the pair bank and real renders exist: workers may start
+if TYPE_CHECKING:
+    from optimizer.tracking import StudyTracker
 
 
 @dataclass
@@ -42,7 +43,7 @@ class PreparedStudy:
     real: RealRenders
     settings: RenderSettings
     study: optuna.Study
-    tracker: StudyTracker | None = None
+    tracker: StudyTracker | None = None  # MLflow review: an Optuna callback and the objective's hooks
 
     def assemble(self, directory: Path, *, weight: float, ratio: float, seed: int) -> TrialManifest:
         """A point's dataset in directory: the real splits plus its synthetic clips, drawn with seed."""
@@ -61,46 +62,6 @@ class PreparedStudy:
             shutil.rmtree(directory / split, ignore_errors=True)
 
 
-def render_settings(config: StudyConfig, device: str = "auto") -> RenderSettings:
-    r = config.render
-    return RenderSettings(
-        size=r.size,
-        fmt=r.format,
-        real_views=r.real_views,
-        synthetic_views=r.synthetic_views,
-        views_per_clip=r.views_per_clip,
-        appearance=r.appearance,
-        device=device,
-        body=r.body,
-        smpl_model_dir=str(r.smpl_model_dir) if r.smpl_model_dir is not None else None,
-    )
-
-
-def open_storage(url: str) -> optuna.storages.BaseStorage:
-    """sqlite:///path or postgresql://... (RDB, with heartbeats) or journal:///path (a journal file: many processes
-    on one machine, or on a filesystem with working locks)."""
-    if (path := journal_path(url)) is not None:
-        if not path.parent.is_dir():
-            raise ConfigError(f"--storage: {url}: folder {path.parent} does not exist")
-        return JournalStorage(JournalFileBackend(str(path)))
-    if not url.startswith(("sqlite", "postgresql", "mysql")):
-        raise ConfigError(f"--storage: {url!r} is not a storage URL (sqlite:///..., postgresql://..., journal:///...)")
-    url = psycopg2_url(url)
-    engine_kwargs: dict = {"pool_pre_ping": True}
-    if url.startswith("sqlite"):  # several local workers on one file: wait for the lock instead of failing
-        engine_kwargs = {"connect_args": {"timeout": 60}}
-    with warnings.catch_warnings():
-        # Heartbeats are "experimental" in Optuna 5 yet the documented way to recover crashed trials.
-        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        return RDBStorage(
-            url,
-            engine_kwargs=engine_kwargs,
-            heartbeat_interval=HEARTBEAT_INTERVAL_S,
-            grace_period=GRACE_PERIOD_S,
-            heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(max_retry=MAX_RETRY),
-        )
-
-
 def prepare_study(
     config: StudyConfig,
     *,
@@ -108,33 +69,37 @@ def prepare_study(
     storage: str | None = None,
     device: str = "auto",
     log=print,
-    worker: bool = False,
+    join_only: bool = False,
     sampler_seed: int | None = None,
 ) -> PreparedStudy:
     """Everything trials share, computed once: a re-run loads the pair bank and the real renders from disk.
 
-    Cheap checks and the storage come first, so a bad config or storage URL fails before any rendering. worker=True
-    joins a study that `autosynthda setup` created (it never creates one: many workers creating the same study on a
-    fresh database race); sampler_seed replaces search.seed for the sampler (each worker its own).
+    Cheap checks and the storage come first, so a bad config or storage URL fails before any rendering. join_only
+    joins a study that `autosynthda setup` created and never creates one (workers: many creating the same study on a
+    fresh database race; export: reading a study never creates it); sampler_seed replaces search.seed for the
+    sampler (each worker its own).
     """
     splits = split_clips(discover_real_clips(config), seed=config.split_seed)
     paths.root.mkdir(parents=True, exist_ok=True)
     url = storage or paths.default_storage
-    sampler = make_sampler(config.search.sampler, _sampler_seed(config, sampler_seed), config.search)
-    pruner = make_pruner(config.search.pruner)
-    if worker:
+    sampler, pruner = study_sampler(config, sampler_seed), make_pruner(config.search.pruner)
+    if join_only:
         study = _join_study(config.name, url, sampler, pruner)
     else:
         study = optuna.create_study(
             study_name=config.name, storage=open_storage(url), direction="maximize", sampler=sampler, pruner=pruner,
             load_if_exists=True,
         )
-    if not worker and not study.trials:
-        study.set_user_attr("config", config.model_dump(mode="json"))
+    if not join_only and not study.trials:
+        study.set_user_attr(StudyAttr.CONFIG, config.model_dump(mode="json"))
         if config.search.ratio[0] == 0.0:  # the no-augmentation baseline comes first: every study compares with it
             w_low, w_high = config.search.weight
-            study.enqueue_trial({"weight": (w_low + w_high) / 2, "ratio": 0.0}, user_attrs={"baseline": True})
-    tracker = StudyTracker.setup(config, paths.root, study, log=log) if config.tracking.enabled else None
+            study.enqueue_trial({WEIGHT: (w_low + w_high) / 2, RATIO: 0.0}, user_attrs={UserAttr.BASELINE: True})
+    tracker = None
+    if config.tracking.enabled:
+        from optimizer.tracking import StudyTracker  # MLflow is heavy: only when tracking
+
+        tracker = StudyTracker.setup(config, paths.root, study, log=log)
 
     for split in ("train", "val", "test"):
         log(f"{split:<5} " + ", ".join(f"{c} {splits.count(split, c)}" for c in splits.classes()))
@@ -154,22 +119,24 @@ def prepare_study(
     bank = build_pair_bank(paths.pairs, plan, train_target, synthetic)
     log(f"pair bank: {len(bank)} pairs {'loaded from disk' if bank.from_cache else 'computed'} ({paths.pairs})")
 
-    settings = render_settings(config, device)
+    settings = config.render.settings(device)
     real = render_real_splits(paths.real, splits, settings, seed=config.split_seed)
     log(
         f"real clips: {len(real.records)} videos {'loaded from disk' if real.from_cache else 'rendered'} ({paths.real})"
     )
 
-    if not worker:
-        study.set_user_attr(SETUP_ATTR, True)
+    if not join_only:
+        study.set_user_attr(StudyAttr.SETUP_COMPLETE, True)
     return PreparedStudy(config, paths, splits, bank, real, settings, study, tracker)
 
 
-def _sampler_seed(config: StudyConfig, seed: int | None) -> int:
-    # A finite-difference search keeps its state in the study and must draw the same points in every worker.
-    if seed is None or config.search.sampler in ("legacy", "spsa"):
-        return config.search.seed
-    return seed
+def study_sampler(config: StudyConfig, seed: int | None = None) -> optuna.samplers.BaseSampler:
+    """The study's sampler; seed replaces search.seed (each worker its own), except for a finite-difference search,
+    which keeps its state in the study and must draw the same points in every worker. Those reap the trials of dead
+    workers while they wait for a probe in flight."""
+    if seed is None or config.search.sampler in FINITE_DIFFERENCE:
+        seed = config.search.seed
+    return make_sampler(config.search.sampler, seed, config.search, reap=reap)
 
 
 def _join_study(
@@ -180,28 +147,6 @@ def _join_study(
         study = optuna.load_study(study_name=name, storage=open_storage(url), sampler=sampler, pruner=pruner)
     except KeyError:
         raise ConfigError(f"--storage: {public_url(url)} has no study {name!r}; {hint}") from None
-    if not study.user_attrs.get(SETUP_ATTR):
+    if not study.user_attrs.get(StudyAttr.SETUP_COMPLETE):
         raise ConfigError(f"--storage: study {name!r} in {public_url(url)} is not set up yet; {hint}")
     return study
-
-
-def make_scorer(config: StudyConfig, device: str = "auto") -> Scorer:
-    """The study's scorer, ready to run: for TAO its preflight (daemon, image, executable, model, key) has passed,
-    so a setup problem is one error before the first trial, not three failed trials."""
-    from optimizer.scoring import EmbeddedScorer
-
-    s = config.scorer
-    if s.kind == "tao":
-        from optimizer.scoring.tao import TaoScorer
-
-        assert s.tao is not None  # ScorerConfig fills the defaults for kind tao
-        scorer = TaoScorer.from_config(s.tao, study=config.name)
-        scorer.preflight()
-        return scorer
-    if s.kind == "standin":
-        from optimizer.scoring.standin import StandInScorer
-
-        return StandInScorer(s.standin_seconds)
-    return EmbeddedScorer(
-        epochs=s.epochs, frames=s.frames, size=s.size, batch_size=s.batch_size, lr=s.lr, device=device
-    )

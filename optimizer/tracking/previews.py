@@ -10,8 +10,8 @@ from PIL import Image
 from generation.dataset import TrialManifest
 from generation.writers import write_contact_sheet, write_mp4
 from generation.writers.frames import RGB_SUBDIR
+from optimizer.trials import PREVIEWS_DIR
 
-PREVIEWS_DIR = "previews"
 PREVIEW_FPS = 30
 
 

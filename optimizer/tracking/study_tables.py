@@ -8,7 +8,7 @@ import optuna
 import pandas as pd
 from optuna.trial import TrialState
 
-SELECTION_ATTR = "final_selection"  # the study user attr optimizer.study.selection writes
+from optimizer.trials import StudyAttr, TrialRecord
 
 
 def flatten(values: dict[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -25,34 +25,30 @@ def flatten(values: dict[str, Any], prefix: str = "") -> dict[str, Any]:
 
 def completed_frame(study: optuna.Study) -> pd.DataFrame:
     """number, weight, ratio, value of every completed trial, by number."""
-    rows = [
-        {"number": t.number, "weight": t.params.get("weight"), "ratio": t.params.get("ratio"), "value": t.value}
-        for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-        if t.value is not None and "weight" in t.params and "ratio" in t.params
-    ]
+    records = map(TrialRecord.from_frozen, study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)))
+    rows = [{"number": t.number, "weight": t.weight, "ratio": t.ratio, "value": t.value}
+            for t in records if t.value is not None and t.has_point]
     return pd.DataFrame(rows, columns=["number", "weight", "ratio", "value"]).sort_values("number", ignore_index=True)
 
 
 def trials_csv(study: optuna.Study) -> str:
     """Every trial (any state) with params, value, scores, timings and failure reason, one row per trial."""
     rows = []
-    for t in study.get_trials(deepcopy=False):
+    for trial in study.get_trials(deepcopy=False):
+        t = TrialRecord.from_frozen(trial)
         row: dict[str, Any] = {"number": t.number, "state": t.state.name, "value": t.value}
-        row.update({f"param.{k}": v for k, v in t.params.items()})
-        attrs = t.user_attrs
-        row.update({f"metric.{k}": v for k, v in (attrs.get("metrics") or {}).items()})
-        row.update({f"recall.{k}": v for k, v in (attrs.get("per_class_recall") or {}).items()})
-        row.update({f"time.{k}": v for k, v in (attrs.get("timings") or {}).items()})
-        row["duration_s"] = t.duration.total_seconds() if t.duration else None
-        row["fail_reason"] = attrs.get("fail_reason")
-        row["retry_of"] = attrs.get("retry_of")
+        row.update({f"param.{k}": v for k, v in trial.params.items()})
+        row.update({f"metric.{k}": v for k, v in t.metrics.items()})
+        row.update({f"recall.{k}": v for k, v in t.per_class_recall.items()})
+        row.update({f"time.{k}": v for k, v in t.timings.items()})
+        row.update(duration_s=t.duration_s, fail_reason=t.fail_reason or None, retry_of=t.retry_of)
         rows.append(row)
     return pd.DataFrame(rows).to_csv(index=False)
 
 
 def selection_frame(study: optuna.Study) -> pd.DataFrame | None:
     """The final selection's candidates with mean and 95% CI, or None before a selection ran."""
-    summary = study.user_attrs.get(SELECTION_ATTR)
+    summary = study.user_attrs.get(StudyAttr.FINAL_SELECTION)
     if not summary or not summary.get("candidates"):
         return None
     rows = []

@@ -1,4 +1,7 @@
-"""StudyTracker: one MLflow experiment and parent run per study, a child run per trial.
+"""StudyTracker: one MLflow experiment and parent run per study, a child run per trial, as an Optuna callback.
+
+`study.optimize(objective, callbacks=[tracker])` hands it each finished trial; while a trial runs it gets the
+objective's hooks (trial_started, dataset_ready: see optimizer.study.hooks), so the objective never imports MLflow.
 
 The experiment and parent run are created once, in the study's setup step, before workers start (concurrent first
 creation races on a fresh store); their ids live in the Optuna study (user attrs), each trial's run id in the trial,
@@ -25,16 +28,17 @@ from mlflow.tracking import MlflowClient
 from mlflow.utils.mlflow_tags import MLFLOW_PARENT_RUN_ID, MLFLOW_RUN_NAME
 from optuna.trial import FrozenTrial, TrialState
 
+from generation.dataset import TrialManifest
 from generation.errors import AutoSynthDaError
 from optimizer.config import StudyConfig
 from optimizer.tracking import plots
-from optimizer.tracking.previews import PREVIEWS_DIR
+from optimizer.tracking.previews import write_previews
 from optimizer.tracking.study_tables import completed_frame, flatten, selection_frame, trials_csv
+from optimizer.trials import PREVIEWS_DIR, StudyAttr, TrialRecord, UserAttr
 from optimizer.urls import is_served, psycopg2_url, public_url
 
-PARENT_RUN_ATTR = "mlflow_parent_run_id"
-EXPERIMENT_ATTR = "mlflow_experiment_id"
-RUN_ATTR = "mlflow_run_id"
+PARENT_RUN_ATTR = StudyAttr.MLFLOW_PARENT_RUN
+RUN_ATTR = UserAttr.MLFLOW_RUN
 MAX_BATCH = 100  # MLflow's log_batch limit on params (1000 metrics)
 RUN_STATUS = {TrialState.COMPLETE: "FINISHED", TrialState.PRUNED: "FINISHED", TrialState.FAIL: "FAILED"}
 # Kept from a trial's folder when present: the manifest, the scorer's result, TAO's masked specs and logs.
@@ -79,7 +83,7 @@ class StudyTracker:
             if parent is None or not _run_exists(client, parent):
                 parent = _create_parent(client, experiment_id, config)
                 study.set_user_attr(PARENT_RUN_ATTR, parent)
-                study.set_user_attr(EXPERIMENT_ATTR, experiment_id)
+                study.set_user_attr(StudyAttr.MLFLOW_EXPERIMENT, experiment_id)
         except Exception as exc:  # noqa: BLE001 - store errors come as MlflowException, SQLAlchemy, ImportError...
             where = public_url(uri)
             raise TrackingError(f"tracking.uri: MLflow store {where} is not usable: {_one_line(exc)}") from None
@@ -89,8 +93,8 @@ class StudyTracker:
     def public_uri(self) -> str:
         return public_url(self.uri)
 
-    # ---- trials -------------------------------------------------------------------------------------------------
-    def start_trial(self, trial: optuna.Trial, params: dict[str, Any]) -> str | None:
+    # ---- trials: the objective's hooks, then the Optuna callback ------------------------------------------------
+    def trial_started(self, trial: optuna.Trial, params: dict[str, Any]) -> str | None:
         """A child run for the trial; a retried trial (which inherits its predecessor's user attrs) gets a new run
         tagged with the old one's id."""
         previous = trial.user_attrs.get(RUN_ATTR)
@@ -108,11 +112,17 @@ class StudyTracker:
         self._guard("log trial params", lambda: self._log_params(run_id, params))
         return run_id
 
-    def finish_trial(self, study: optuna.Study, trial: FrozenTrial, trial_dir: Path) -> None:
-        """Metrics, artifacts, state and failure reason on the trial's run; then the study's plots refreshed."""
-        run_id = trial.user_attrs.get(RUN_ATTR)
-        if run_id is not None:
-            self._guard(f"log trial {trial.number}", lambda: self._finish(run_id, trial, Path(trial_dir)))
+    def dataset_ready(self, trial_dir: Path, manifest: TrialManifest) -> None:
+        """Previews of the trial's clips, written while its frames still exist (they are logged with the run)."""
+        self._guard("write previews", lambda: write_previews(trial_dir, manifest, self.config.tracking.previews))
+
+    def __call__(self, study: optuna.Study, trial: FrozenTrial) -> None:
+        """Optuna's callback after each trial: metrics, artifacts, state and failure reason on the trial's run; then
+        the study's plots refreshed."""
+        record = TrialRecord.from_frozen(trial)
+        if record.mlflow_run_id is not None and record.trial_dir is not None:
+            trial_dir = Path(record.trial_dir)
+            self._guard(f"log trial {trial.number}", lambda: self._finish(record.mlflow_run_id, record, trial_dir))
         self.refresh_study(study)
 
     def close_stale_run(self, run_id: str, *, retried_by: str | None = None) -> None:
@@ -121,13 +131,14 @@ class StudyTracker:
             if self.client.get_run(run_id).info.status == "RUNNING":
                 self.client.set_terminated(run_id, "KILLED")
             self.client.set_tag(run_id, "state", "FAIL")
-            self.client.set_tag(run_id, "fail_reason", "worker died; the trial was re-queued with the same params")
+            died = "worker died; the trial was re-queued with the same params"
+            self.client.set_tag(run_id, UserAttr.FAIL_REASON, died)
             if retried_by:
                 self.client.set_tag(run_id, "retried_by_run", retried_by)
 
         self._guard("close a dead trial's run", close)
 
-    def _finish(self, run_id: str, trial: FrozenTrial, trial_dir: Path) -> None:
+    def _finish(self, run_id: str, trial: TrialRecord, trial_dir: Path) -> None:
         now = int(time.time() * 1000)
         metrics = [Metric(k, float(v), now, 0) for k, v in _trial_metrics(trial, self.config.metric).items()]
         result = _read_json(trial_dir / "result.json")
@@ -144,13 +155,12 @@ class StudyTracker:
             fig = plots.confusion_matrix(result["confusion"], result["classes"], f"trial {trial.number} (test)")
             self.client.log_figure(run_id, fig, "confusion_matrix.png")
             plots.close(fig)
-        tail = trial.user_attrs.get("log_tail")
-        if tail:
-            lines = str(tail).splitlines()[-self.config.tracking.log_lines:]
+        if trial.log_tail:
+            lines = trial.log_tail.splitlines()[-self.config.tracking.log_lines:]
             self.client.log_text(run_id, "\n".join(lines) + "\n", "logs/log_tail.txt")
         tags = [RunTag("state", trial.state.name)]
         if trial.state == TrialState.FAIL:
-            tags.append(RunTag("fail_reason", str(trial.user_attrs.get("fail_reason", "unknown"))[:5000]))
+            tags.append(RunTag(UserAttr.FAIL_REASON, (trial.fail_reason or "unknown")[:5000]))
         self.client.log_batch(run_id, tags=tags)
         self.client.set_terminated(run_id, RUN_STATUS.get(trial.state, "KILLED"))
 
@@ -246,18 +256,15 @@ def _run_exists(client: MlflowClient, run_id: str) -> bool:
     return True
 
 
-def _trial_metrics(trial: FrozenTrial, metric: str) -> dict[str, float]:
+def _trial_metrics(trial: TrialRecord, metric: str) -> dict[str, float]:
     out: dict[str, float] = {}
     if trial.value is not None:
         out[metric] = trial.value
-    for key, value in (trial.user_attrs.get("metrics") or {}).items():
-        out[key] = value
-    for cls, value in (trial.user_attrs.get("per_class_recall") or {}).items():
-        out[f"recall.{cls}"] = value
-    for stage, seconds in (trial.user_attrs.get("timings") or {}).items():
-        out[f"time.{stage}"] = seconds
-    if "synthetic_clips" in trial.user_attrs:
-        out["synthetic_clips"] = trial.user_attrs["synthetic_clips"]
+    out.update(trial.metrics)
+    out.update({f"recall.{cls}": value for cls, value in trial.per_class_recall.items()})
+    out.update({f"time.{stage}": seconds for stage, seconds in trial.timings.items()})
+    if trial.synthetic_clips is not None:
+        out[UserAttr.SYNTHETIC_CLIPS] = trial.synthetic_clips
     return {k: float(v) for k, v in out.items() if _finite(v)}
 
 

@@ -13,7 +13,6 @@ from generation.poses import load_poses
 from generation.render import NAMED_VIEWS, RenderOptions
 from generation.samples import sample_files
 from optimizer.config import ConfigError, load_config
-from optimizer.study.setup import render_settings
 
 BASE = {"name": "demo", "target_class": "fall", "data": {"real": "generation/samples/data"}}
 
@@ -41,8 +40,8 @@ def test_render_and_write_with_smpl_bodies(toy_model_dir, tmp_path):
     joints = _clip("jump_humanoid3d_jump_00")[:6]
     job = ClipJob(joints, NAMED_VIEWS["front"], 0, tmp_path / "jump" / "clip0")
     mannequin = ClipJob(joints, NAMED_VIEWS["front"], 0, tmp_path / "jump" / "clip1")
-    render_and_write([job], RenderSettings(size=48, fmt="png", body="smpl", smpl_model_dir=str(toy_model_dir)))
-    render_and_write([mannequin], RenderSettings(size=48, fmt="png"))
+    render_and_write([job], RenderSettings(size=48, format="png", body="smpl", smpl_model_dir=str(toy_model_dir)))
+    render_and_write([mannequin], RenderSettings(size=48, format="png"))
     smpl_frame = np.asarray(Image.open(job.clip_dir / "rgb" / "000000.png"))
     mannequin_frame = np.asarray(Image.open(mannequin.clip_dir / "rgb" / "000000.png"))
     assert len(list((job.clip_dir / "rgb").iterdir())) == 6
@@ -66,7 +65,7 @@ def test_study_config_selects_the_body(tmp_path, toy_model_dir, monkeypatch):
     monkeypatch.delenv("SMPL_MODEL_DIR", raising=False)
     assert load_config(_write(tmp_path, {})).render.body == "mannequin"
     config = load_config(_write(tmp_path, {"body": "smpl", "smpl_model_dir": str(toy_model_dir)}))
-    settings = render_settings(config)
+    settings = config.render.settings()
     assert settings.body == "smpl" and settings.smpl_model_dir == str(toy_model_dir)
     monkeypatch.setenv("SMPL_MODEL_DIR", str(toy_model_dir))  # the fallback when the key is absent
     assert load_config(_write(tmp_path, {"body": "smpl"})).render.smpl_model_dir == toy_model_dir

@@ -23,7 +23,7 @@ from generation.errors import AutoSynthDaError
 from generation.pairs import PairPlan, build_pair_bank
 
 CLASSES = ("fall", "jump", "walk")
-SETTINGS = RenderSettings(size=32, fmt="png", real_views="front", synthetic_views="front,random:3", batch_clips=32)
+SETTINGS = RenderSettings(size=32, format="png", real_views="front", synthetic_views="front,random:3", batch_clips=32)
 
 
 @pytest.fixture(scope="module")

@@ -15,9 +15,10 @@ import optuna
 
 from optimizer.config import SearchConfig
 from optimizer.samplers import sampler_done, trial_crn_seed
-from optimizer.study.recovery import WORKER_ATTR, requeue_dead_trials, worker_identity
+from optimizer.study.recovery import requeue_dead_trials, worker_identity
+from optimizer.trials import UserAttr
 from optimizer.study.runner import finished_trials
-from optimizer.study.samplers import make_sampler
+from optimizer.samplers import make_sampler
 from optimizer.study.setup import open_storage
 
 STUDY = "toy"
@@ -40,7 +41,7 @@ def main(url: str, mode: str, trials: int, sleep_s: float) -> None:
     requeue_dead_trials(study)
 
     def objective(trial: optuna.Trial) -> float:
-        trial.set_user_attr(WORKER_ATTR, worker_identity())
+        trial.set_user_attr(UserAttr.WORKER, worker_identity())
         weight, ratio = trial.suggest_float("weight", 0.0, 1.0), trial.suggest_float("ratio", 0.0, 2.0)
         time.sleep(sleep_s)
         return toy_value(weight, ratio, trial_crn_seed(trial))

@@ -7,7 +7,7 @@ import yaml
 
 from optimizer.config import ConfigError, SearchConfig, load_config
 from optimizer.samplers import FiniteDifferenceSampler
-from optimizer.study.samplers import make_sampler
+from optimizer.samplers import make_sampler
 
 BASE = {
     "name": "demo",

@@ -6,6 +6,7 @@ optimizer.samplers.legacy: L is evaluated lazily and cached by weight (rounded t
 
 from __future__ import annotations
 
+import numpy as np
 import optuna
 import pytest
 
@@ -14,8 +15,11 @@ from optimizer.samplers import FiniteDifferenceSampler, LegacyOptions, sampler_d
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
 
-def calculate_new_weight(loss, start=0.5, step=0.1, tol=1e-3, max_iter=20):
-    """Returns (weights evaluated in order, the final weight)."""
+def calculate_new_weight(loss, start=0.5, step=0.1, tol=1e-3, max_iter=20, carry="new_loss"):
+    """Returns (weights evaluated in order, the final weight). Line by line the loop of Zyx8890/synthda
+    colab/synthda_loop_noCV.ipynb (last version, commit 28f6ce2), cell "3f) prepare next round". carry="next_loss"
+    is this project's former misreading (min of the neighbours carried after a midpoint jump), kept to prove the
+    cases below tell the two apart."""
     cache, order = {}, []
 
     def L(w):
@@ -38,13 +42,18 @@ def calculate_new_weight(loss, start=0.5, step=0.1, tol=1e-3, max_iter=20):
         next_w, next_loss = best
         if next_w == prev_w:
             next_w = round((low + high) / 2, 3)
-            next_loss = min(L(low), L(high))
+            next_loss = min(L(low), L(high))  # the notebook only prints it
         new_loss = L(next_w)
         if abs(new_loss - prev_loss) < tol:
             return order, next_w
-        prev_w, prev_loss = next_w, next_loss
+        prev_w, prev_loss = next_w, new_loss if carry == "new_loss" else next_loss  # "prepare next round"
         step /= 2
     return order, prev_w
+
+
+def bumpy(seed):
+    """A rough loss landscape: an independent uniform value per 3-dp weight."""
+    return lambda w: float(np.random.default_rng([seed, int(round(w * 1000))]).random())
 
 
 def table(values, default):
@@ -60,9 +69,12 @@ CASES = {
     # nothing improves: the midpoint rule gives prev_w back, L(prev_w) is cached, |delta| = 0 < tol: stop at once
     "midpoint stuck": (table({0.5: 0.2}, lambda w: 0.3), {}),
     # start at the top bound: high is clipped to 1.0, prev wins, the midpoint 0.975 is a new weight; the loop goes on
-    # from it with prev_loss = min(L(low), L(high)) (not L(0.975)), as the original does
+    # from it with prev_loss = L(0.975), as the notebook carries it
     "boundary 1": (table({0.9: 0.40, 1.0: 0.20, 0.95: 0.30, 0.975: 0.25, 0.925: 0.26}, lambda w: 0.5), {"start": 1.0}),
     "boundary 0": (table({0.1: 0.30, 0.0: 0.10, 0.2: 0.5, 0.05: 0.12, 0.025: 0.2}, lambda w: 0.6), {"start": 0.1}),
+    # starts at and near the bounds, where a clipped neighbour makes the midpoint rule move the weight: there the
+    # carried loss decides what is evaluated next (seeded bumpy landscapes on which the two carries part ways)
+    **{f"start {s}": (bumpy(seed), {"start": s}) for s, seed in ((0.0, 0), (0.05, 1), (0.95, 0), (1.0, 0))},
     # losses keep improving by more than tol: max_iter stops it
     "max_iter": (lambda w: -abs(w - 0.5) if w < 0.5 else 1 + w, {"max_iter": 3}),
 }
@@ -113,6 +125,9 @@ def test_reference_cases_cover_tie_boundary_and_midpoint():
     order, _ = calculate_new_weight(CASES["boundary 0"][0], start=0.1)
     assert order[:3] == [0.1, 0.0, 0.2] and 0.025 in order
     assert len(calculate_new_weight(CASES["max_iter"][0], max_iter=3)[0]) == 7
+    for start in (0.0, 0.05, 0.95, 1.0):  # the notebook's carry and the former one evaluate different weights here
+        loss, options = CASES[f"start {start}"]
+        assert calculate_new_weight(loss, **options)[0] != calculate_new_weight(loss, **options, carry="next_loss")[0]
 
 
 def test_maximised_metric_with_a_baseline_and_a_reused_weight():

@@ -11,7 +11,6 @@ import pytest
 from scipy import stats
 from typer.testing import CliRunner
 
-from optimizer.cli import optimize, select  # noqa: F401  (registers the commands)
 from optimizer.cli.app import app
 from optimizer.config import ConfigError
 from optimizer.samplers import FiniteDifferenceSampler

@@ -36,7 +36,7 @@ def run(options=SpsaOptions(), n_trials=30, seed=0):
 
 
 def test_probe_pairs_share_a_seed_and_stay_inside_the_box():
-    study, _, seen = run(SpsaOptions(init=0, start=(0.0, 1.0), step=0.3), n_trials=20)  # starts in a corner
+    study, _, seen = run(SpsaOptions(init=0, start=(0.0, 2.0), step=0.3), n_trials=20)  # starts in a corner (raw w, r)
     probes = [t.system_attrs[PROBE_ATTR] for t in study.trials]
     assert [p["key"] for p in probes[:4]] == ["spsa:0:0:+", "spsa:0:0:-", "spsa:1:0:+", "spsa:1:0:-"]
     for plus, minus in zip(probes[::2], probes[1::2]):
@@ -84,7 +84,8 @@ def test_one_dimensional_when_the_ratio_is_fixed():
 
 
 def test_gains_decay_and_probes_never_exceed_half_the_range():
-    strategy = SpsaStrategy(SpsaOptions(probe=0.9), bounds={"weight": (0, 1)}, searched=("weight",))
+    # validation refuses probe > 0.5; the strategy clips c_k anyway (model_construct skips validation)
+    strategy = SpsaStrategy(SpsaOptions.model_construct(probe=0.9), bounds={"weight": (0, 1)}, searched=("weight",))
     steps = [strategy.gains(k) for k in range(50)]
     assert all(a1 > a2 for (a1, _), (a2, _) in zip(steps, steps[1:]))
     assert all(c <= 0.5 for _, c in steps) and math.isclose(steps[0][0], 0.1)

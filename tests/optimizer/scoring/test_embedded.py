@@ -17,7 +17,7 @@ from optimizer.scoring.embedded import R2Plus1DNet, load_split, parameter_count
 from optimizer.scoring.embedded.data import sample_positions
 
 CLASSES = ("fall", "jump", "punch", "walk")
-SETTINGS = RenderSettings(size=32, fmt="png", real_views="front,front-left,front-right", batch_clips=32)
+SETTINGS = RenderSettings(size=32, format="png", real_views="front,front-left,front-right", batch_clips=32)
 QUICK = EmbeddedScorer(epochs=3, frames=8, size=32, threads=1)  # 1: no OpenMP thrashing on a busy CI box
 
 

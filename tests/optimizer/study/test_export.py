@@ -52,6 +52,8 @@ def test_export_is_the_best_trials_dataset_in_tao_layout(study, autosynthda):
     assert manifest.count("val", kind="synthetic") == manifest.count("test", kind="synthetic") == 0
     readme = (out / "README.md").read_text()
     assert f"w = {best.params['weight']:.4f}" in readme and f"{best.value:.4f}" in readme
+    written = {p.suffix for p in (out / "train").rglob("rgb/*")}
+    assert len(written) == 1 and f"rgb/000000{written.pop()}`" in readme  # the README names the frames' real format
     assert f"trial {best.number}" in result.stdout
 
 

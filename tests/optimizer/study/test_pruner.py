@@ -6,7 +6,7 @@ import optuna
 import pytest
 
 from optimizer.config import SearchConfig
-from optimizer.study.samplers import make_pruner
+from optimizer.samplers import make_pruner
 
 
 def pruned_trials(pruner: optuna.pruners.BasePruner) -> list[int]:
@@ -35,6 +35,13 @@ def test_median_prunes_bad_curves_after_warm_up():
     assert pruned_trials(make_pruner("median")) == [5, 6, 7]
 
 
+def test_successive_halving_and_hyperband_stop_only_bad_curves():
+    assert pruned_trials(make_pruner("successive_halving")) == [5, 6, 7]
+    pruned = pruned_trials(make_pruner("hyperband"))  # each bracket halves its own trials: some bad ones get past
+    assert pruned and set(pruned) <= {5, 6, 7}
+    assert SearchConfig(pruner="hyperband").pruner == "hyperband"
+
+
 def test_unknown_pruner_is_rejected():
     with pytest.raises(ValueError, match="pruner"):
-        SearchConfig(pruner="hyperband")
+        SearchConfig(pruner="asha")

@@ -11,6 +11,7 @@ from optuna.distributions import FloatDistribution
 from optuna.trial import TrialState
 
 from optimizer.study import recovery
+from optimizer.trials import UserAttr
 
 
 def journal_study(tmp_path) -> optuna.Study:
@@ -66,8 +67,8 @@ def test_a_journal_trial_of_another_host_is_reaped_once_its_heartbeat_is_stale(t
     space = {"weight": FloatDistribution(0, 1), "ratio": FloatDistribution(0, 2)}
     fresh, stale = study.ask(space), study.ask(space)
     for trial, age in ((fresh, 5.0), (stale, recovery.GRACE_PERIOD_S + 5.0)):
-        trial.set_user_attr(recovery.WORKER_ATTR, {"host": "another-host", "pid": 1})
-        trial.set_user_attr(recovery.HEARTBEAT_ATTR, time.time() - age)
+        trial.set_user_attr(UserAttr.WORKER, {"host": "another-host", "pid": 1})
+        trial.set_user_attr(UserAttr.HEARTBEAT, time.time() - age)
     assert recovery.reap(study) == [stale.number]
     states = {t.number: t.state for t in study.trials}
     assert states[fresh.number] == TrialState.RUNNING and states[stale.number] == TrialState.FAIL
@@ -76,6 +77,7 @@ def test_a_journal_trial_of_another_host_is_reaped_once_its_heartbeat_is_stale(t
 
 
 def test_a_finite_difference_worker_waiting_for_probes_reaps_as_the_runner_does():
-    from optimizer.study.samplers import make_sampler
+    from optimizer.config import StudyConfig
+    from optimizer.study import study_sampler
 
-    assert make_sampler("spsa", 0).reap is recovery.reap
+    assert study_sampler(StudyConfig(name="s", target_class="fall")).reap is recovery.reap

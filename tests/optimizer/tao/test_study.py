@@ -22,7 +22,8 @@ from optuna.trial import TrialState
 from rich.console import Console
 
 from optimizer.config import REPO, load_config
-from optimizer.study import StudyFailed, StudyPaths, make_scorer, prepare_study, run_study
+from optimizer.scoring import make_scorer
+from optimizer.study import StudyFailed, StudyPaths, prepare_study, run_study
 
 SECRET = "tao-key-c0ffee-91d2"
 
@@ -107,7 +108,7 @@ def test_a_failed_trial_keeps_its_reason_and_log_and_the_study_goes_on(standin, 
     monkeypatch.setenv("TAO_STANDIN_FAIL_MATCH", f"{os.sep}00000{os.sep}")  # trial 0 only
     prepared, paths = fresh_study(rendered, tmp_path, **overrides)
     out = io.StringIO()
-    run_study(prepared, make_scorer(prepared.config), 1, Console(file=out, width=300))
+    run_study(prepared, make_scorer(prepared.config.scorer, study=prepared.config.name), 1, Console(file=out, width=300))
     trials = prepared.study.trials
     assert [t.state for t in trials] == [TrialState.FAIL, TrialState.COMPLETE]  # failed, then went on
     failed = trials[0]
@@ -121,7 +122,7 @@ def test_three_failures_in_a_row_still_stop_the_study(standin, rendered, tmp_pat
     monkeypatch.setenv("TAO_STANDIN_FAIL", "exit1")
     prepared, _ = fresh_study(rendered, tmp_path)
     with pytest.raises(StudyFailed, match=r"3 trials in a row failed; last: TaoExitError: train: exit code 1"):
-        run_study(prepared, make_scorer(prepared.config), 2, Console(file=io.StringIO()))
+        run_study(prepared, make_scorer(prepared.config.scorer, study=prepared.config.name), 2, Console(file=io.StringIO()))
 
 
 def cli(monkeypatch, capsys, *args) -> tuple[int, str, str]:

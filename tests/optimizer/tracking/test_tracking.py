@@ -149,7 +149,7 @@ def test_a_retried_trial_logs_to_a_new_run_linked_to_the_old_one(tracked_study):
     trial.suggest_float("weight", 0.0, 1.0)
     trial.suggest_float("ratio", 0.0, 2.0)
     trial.set_user_attr("worker", {"host": os.uname().nodename, "pid": int(dead.stdout)})
-    old_run = prepared.tracker.start_trial(trial, {"weight": 0.1, "ratio": 0.2})
+    old_run = prepared.tracker.trial_started(trial, {"weight": 0.1, "ratio": 0.2})
     run_study(prepared, FailingSecondCall(), n_trials=3)
     retry = study.trials[-1]
     assert retry.state == TrialState.COMPLETE and retry.user_attrs["retry_of"] == trial.number

@@ -1,0 +1,41 @@
+"""Where a study lives: studies/<name>/ and what is in it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+STUDIES_DIR = REPO / "studies"
+
+
+@dataclass(frozen=True)
+class StudyPaths:
+    root: Path
+
+    @classmethod
+    def for_study(cls, name: str, studies_dir: Path | None = None) -> StudyPaths:
+        return cls((studies_dir or STUDIES_DIR) / name)
+
+    @property
+    def pairs(self) -> Path:
+        return self.root / "pairs"
+
+    @property
+    def real(self) -> Path:
+        return self.root / "real"
+
+    @property
+    def trials(self) -> Path:
+        return self.root / "trials"
+
+    @property
+    def database(self) -> Path:
+        return self.root / "study.db"
+
+    @property
+    def default_storage(self) -> str:
+        return f"sqlite:///{self.database}"
+
+    def trial_dir(self, number: int) -> Path:
+        return self.trials / f"{number:05d}"

@@ -1,0 +1,46 @@
+"""Optuna storages by URL: SQLite and PostgreSQL (RDB, with heartbeats), or a journal file."""
+
+from __future__ import annotations
+
+import warnings
+
+import optuna
+from optuna.storages import JournalStorage, RDBStorage, RetryHeartbeatStaleTrialCallback
+from optuna.storages.journal import JournalFileBackend
+
+from optimizer.errors import ConfigError
+from optimizer.study.paths import StudyPaths
+from optimizer.study.recovery import GRACE_PERIOD_S, HEARTBEAT_INTERVAL_S, MAX_RETRY
+from optimizer.urls import journal_path, psycopg2_url
+
+
+def open_storage(url: str) -> optuna.storages.BaseStorage:
+    """sqlite:///path or postgresql://... (RDB, with heartbeats) or journal:///path (a journal file: many processes
+    on one machine, or on a filesystem with working locks)."""
+    if (path := journal_path(url)) is not None:
+        if not path.parent.is_dir():
+            raise ConfigError(f"--storage: {url}: folder {path.parent} does not exist")
+        return JournalStorage(JournalFileBackend(str(path)))
+    if not url.startswith(("sqlite", "postgresql", "mysql")):
+        raise ConfigError(f"--storage: {url!r} is not a storage URL (sqlite:///..., postgresql://..., journal:///...)")
+    url = psycopg2_url(url)
+    engine_kwargs: dict = {"pool_pre_ping": True}
+    if url.startswith("sqlite"):  # several local workers on one file: wait for the lock instead of failing
+        engine_kwargs = {"connect_args": {"timeout": 60}}
+    with warnings.catch_warnings():
+        # Heartbeats are "experimental" in Optuna 5 yet the documented way to recover crashed trials.
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        return RDBStorage(
+            url,
+            engine_kwargs=engine_kwargs,
+            heartbeat_interval=HEARTBEAT_INTERVAL_S,
+            grace_period=GRACE_PERIOD_S,
+            heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(max_retry=MAX_RETRY),
+        )
+
+
+def existing_storage(paths: StudyPaths, storage: str | None) -> str:
+    """--storage, else the study's default SQLite file, which must exist: reading a study never creates one."""
+    if storage is None and not paths.database.is_file():
+        raise ConfigError(f"{paths.root}: study: no study here yet (run `autosynthda optimize` first)")
+    return storage or paths.default_storage
