@@ -14,12 +14,11 @@ import numpy as np
 import optuna
 
 from optimizer.config import SearchConfig
-from optimizer.samplers import sampler_done, trial_crn_seed
+from optimizer.samplers import make_sampler, sampler_done, trial_crn_seed
 from optimizer.study.recovery import requeue_dead_trials, worker_identity
-from optimizer.trials import UserAttr
 from optimizer.study.runner import finished_trials
-from optimizer.samplers import make_sampler
 from optimizer.study.setup import open_storage
+from optimizer.trials import UserAttr
 
 STUDY = "toy"
 

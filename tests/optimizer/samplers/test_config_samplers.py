@@ -6,8 +6,7 @@ import pytest
 import yaml
 
 from optimizer.config import ConfigError, SearchConfig, load_config
-from optimizer.samplers import FiniteDifferenceSampler
-from optimizer.samplers import make_sampler
+from optimizer.samplers import FiniteDifferenceSampler, make_sampler
 
 BASE = {
     "name": "demo",
