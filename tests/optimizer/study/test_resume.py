@@ -66,7 +66,8 @@ def test_rerun_keeps_completed_trials_and_loads_the_bank(fast_study):
     assert (paths.real / "manifest.json").stat().st_mtime_ns == real_mtime
     timings = study.trials[2].user_attrs["timings"]
     assert set(timings) == {"generation_s", "render_s", "train_s", "eval_s", "overhead_s"}
-    assert timings["overhead_s"] < 1.0
+    duration = (study.trials[2].datetime_complete - study.trials[2].datetime_start).total_seconds()
+    assert 0.0 <= timings["overhead_s"] <= sum(timings.values()) <= duration + 1.0  # speed belongs in bench, not here
     # heavy frames are dropped after scoring; the manifest, the result and the small review previews stay
     trial_dir = paths.trial_dir(2)
     assert sorted(p.name for p in trial_dir.iterdir()) == ["manifest.json", "previews", "result.json"]
