@@ -65,3 +65,10 @@ def test_generation_never_imports_optimizer():
     offenders = [f"{name}:{line} imports {module}" for name, path in modules("generation")
                  for line, module in runtime_imports(ast.parse(path.read_text())) if module.startswith("optimizer")]
     assert not offenders, "\n".join(offenders)
+
+
+def test_the_objective_does_not_know_who_watches_a_trial():
+    """Review (MLflow) is an Optuna callback and the objective's hooks: the objective imports no tracking."""
+    path = REPO / "optimizer" / "study" / "objective.py"
+    imported = [module for _, module in runtime_imports(ast.parse(path.read_text()))]
+    assert imported and not [m for m in imported if m.startswith("optimizer.tracking") or m == "mlflow"]
