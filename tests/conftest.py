@@ -64,9 +64,9 @@ def _bundled_real_clips(classes: tuple[str, ...]):
 
 @pytest.fixture(scope="session")
 def postgres_server():
-    """A PostgreSQL cluster on 127.0.0.1 for the session (optimizer.study.local_postgres); skipped, with the reason,
+    """A PostgreSQL cluster on 127.0.0.1 for the session (testing.postgres); skipped, with the reason,
     only where none can start here."""
-    from optimizer.study.local_postgres import PostgresUnavailable, throwaway_postgres
+    from testing.postgres import PostgresUnavailable, throwaway_postgres
 
     try:
         server_context = throwaway_postgres()

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 
-import torch
 import typer
 
-from generation.writers import write_frame_folders
 from optimizer.cli.app import app
 
 bench_app = typer.Typer(no_args_is_help=True, help="Benchmarks; each writes a markdown table under bench/results/.")
@@ -23,7 +20,13 @@ def bench_render(
     out: Path = typer.Option(Path("bench/results/render.md"), "--out", help="Where the table goes."),
 ) -> None:
     """Frames/s of 224x224, 32-frame clips: rendering alone, and rendering + writing JPG / PNG frame folders."""
-    from generation.render.bench import run_render_benchmark
+    # Benchmarks and torch are imported here, in the command that needs them: the library never depends on bench/.
+    import tempfile
+
+    import torch
+
+    from bench.render import run_render_benchmark
+    from generation.writers import write_frame_folders
 
     if threads:
         torch.set_num_threads(threads)
@@ -58,7 +61,7 @@ def bench_samplers(
     answer is within 0.02 of the optimum, and its distance after 10 / 20 / 40 trials."""
     import time
 
-    from optimizer.samplers.benchmark import run_benchmark, write_table
+    from bench.samplers import run_benchmark, write_table
 
     started = time.perf_counter()
     gp_seeds = seeds if gp_seeds is None else gp_seeds
@@ -77,7 +80,7 @@ def bench_workers(
 ) -> None:
     """Trials/hour and scaling efficiency of 1-8 workers on PostgreSQL (a throwaway local server) and on a journal
     file, with the 2-s stand-in scorer: what the driver and the storage cost per trial."""
-    from optimizer.study.bench_workers import run_workers_benchmark, write_table
+    from bench.workers import run_workers_benchmark, write_table
 
     rows = run_workers_benchmark([int(c) for c in counts.split(",")], storages.split(","), seconds, trials_per_worker,
                                  log=typer.echo)
@@ -96,8 +99,10 @@ def bench_smpl(
     sheet: Path | None = typer.Option(None, "--contact-sheet", help="Also write fitted-mesh clips as a PNG here."),
 ) -> None:
     """Batched SMPL fit vs joints2smpl's sequential 1-iteration fit: mean per-joint error (mm), s per 1000 frames."""
+    import torch
+
+    from bench.smpl import run_smpl_benchmark, write_smpl_contact_sheet
     from generation.body import FitSettings, load_body_model
-    from generation.body.bench import run_smpl_benchmark, write_smpl_contact_sheet
 
     if threads:
         torch.set_num_threads(threads)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from bench.render import run_render_benchmark
 from generation.poses import h36m17_to_smpl22
 from generation.render import PART_NAMES, build_mannequin
-from generation.render.bench import run_render_benchmark
-from generation.render.demo_poses import standing_pose, walking_clip
+from testing.demo_poses import standing_pose, walking_clip
 
 
 def test_primitives_are_batched_and_scale_with_the_skeleton():

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -7,9 +8,9 @@ import pytest
 
 from generation.poses import estimate_stature, feet_height, load_canonical
 from generation.samples import SAMPLE_DIR, load_samples, sample_counts, sample_files
-from generation.samples.build import SAMPLE_FPS, build_samples, cut, hop_peaks, pelvis_height
+from testing.build_samples import SAMPLE_FPS, build_samples, cut, hop_peaks, pelvis_height
 
-MOCAP = Path(__file__).resolve().parents[3].parent / "shared" / "mocap"
+MOCAP = Path(os.environ.get("AUTOSYNTHDA_SHARED", Path(__file__).resolve().parents[3].parent / "shared")) / "mocap"
 needs_mocap = pytest.mark.skipif(not (MOCAP / "bvh").is_dir(), reason=f"shared mocap not present at {MOCAP}")
 
 FILES = sample_files()

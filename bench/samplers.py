@@ -21,8 +21,8 @@ from pathlib import Path
 import numpy as np
 import optuna
 
+from bench.toys import RATIO, TOYS, WEIGHT, Toy
 from optimizer.samplers import FiniteDifferenceSampler, trial_crn_seed
-from optimizer.samplers.toys import RATIO, TOYS, WEIGHT, Toy
 
 SAMPLER_NAMES = ("legacy", "spsa", "tpe", "gp", "random")
 NOISES = (0.0, 0.01, 0.03)
