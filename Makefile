@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 TORCH_SPEC ?= $(if $(shell command -v nvidia-smi 2>/dev/null),torch,torch==2.13.0)
 
 .PHONY: setup test optimize status lint bench bench-render bench-samplers bench-workers clean dashboard optuna-dashboard \
-	setup-study worker bench-smpl
+	setup-study worker bench-smpl bench-cli
 
 setup: $(STAMP)
 
@@ -50,7 +50,7 @@ worker: setup
 		$(if $(TRIALS),--trials $(TRIALS))
 
 # Benchmarks write their tables under bench/results/ (speed targets live there, never in tests).
-bench: bench-render bench-samplers bench-workers bench-smpl
+bench: bench-render bench-samplers bench-workers bench-smpl bench-cli
 
 bench-render: setup
 	$(BIN)/autosynthda bench render
@@ -68,8 +68,12 @@ bench-workers: setup
 bench-smpl: setup
 	$(BIN)/autosynthda bench smpl $(if $(MODEL_DIR),--model-dir $(MODEL_DIR),--contact-sheet docs/img/contact_sheet_smpl.png)
 
+# `autosynthda --help` and `autosynthda status STUDY`: start-up time and peak memory, 5 runs -> bench/results/cli.md
+bench-cli: setup
+	$(BIN)/autosynthda bench cli
+
 lint: setup
-	$(BIN)/python -m ruff check optimizer generation tests
+	$(BIN)/python -m ruff check optimizer generation bench testing tests
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -64,9 +64,9 @@ def _bundled_real_clips(classes: tuple[str, ...]):
 
 @pytest.fixture(scope="session")
 def postgres_server():
-    """A PostgreSQL cluster on 127.0.0.1 for the session (optimizer.study.local_postgres); skipped, with the reason,
+    """A PostgreSQL cluster on 127.0.0.1 for the session (testing.postgres); skipped, with the reason,
     only where none can start here."""
-    from optimizer.study.local_postgres import PostgresUnavailable, throwaway_postgres
+    from testing.postgres import PostgresUnavailable, throwaway_postgres
 
     try:
         server_context = throwaway_postgres()
@@ -89,3 +89,16 @@ def postgres_url(postgres_server, request) -> str:
     name = f"t_{stem}_{uuid.uuid4().hex[:8]}"
     yield postgres_server.create_database(name)
     postgres_server.drop_database(name)
+
+
+@pytest.fixture
+def storage(request, tmp_path):
+    """The storage named by the test's parametrisation, Optuna STORAGE_MODES style: a URL, or an InMemoryStorage for
+    "inmemory" (see testing.storages). Use `@pytest.mark.parametrize("storage", STORAGE_MODES, indirect=True)`; the
+    PostgreSQL rows start the throwaway server and skip, with its reason, only where it cannot start."""
+    from testing.storages import storage_url_or_object
+
+    mode = request.param
+    postgres = request.getfixturevalue("postgres_server") if mode == "postgresql" else None
+    with storage_url_or_object(mode, tmp_path, postgres) as url_or_storage:
+        yield url_or_storage

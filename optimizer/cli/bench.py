@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 
 import typer
@@ -18,9 +17,12 @@ def bench_render(
     out: Path = typer.Option(Path("bench/results/render.md"), "--out", help="Where the table goes."),
 ) -> None:
     """Frames/s of 224x224, 32-frame clips: rendering alone, and rendering + writing JPG / PNG frame folders."""
+    # Benchmarks and torch are imported here, in the command that needs them: the library never depends on bench/.
+    import tempfile
+
     import torch
 
-    from generation.render.bench import run_render_benchmark
+    from bench.render import run_render_benchmark
     from generation.writers import write_frame_folders
 
     if threads:
@@ -56,7 +58,7 @@ def bench_samplers(
     answer is within 0.02 of the optimum, and its distance after 10 / 20 / 40 trials."""
     import time
 
-    from optimizer.samplers.benchmark import run_benchmark, write_table
+    from bench.samplers import run_benchmark, write_table
 
     started = time.perf_counter()
     gp_seeds = seeds if gp_seeds is None else gp_seeds
@@ -75,7 +77,7 @@ def bench_workers(
 ) -> None:
     """Trials/hour and scaling efficiency of 1-8 workers on PostgreSQL (a throwaway local server) and on a journal
     file, with the 2-s stand-in scorer: what the driver and the storage cost per trial."""
-    from optimizer.study.bench_workers import run_workers_benchmark, write_table
+    from bench.workers import run_workers_benchmark, write_table
 
     rows = run_workers_benchmark([int(c) for c in counts.split(",")], storages.split(","), seconds, trials_per_worker,
                                  log=typer.echo)
@@ -96,8 +98,8 @@ def bench_smpl(
     """Batched SMPL fit vs joints2smpl's sequential 1-iteration fit: mean per-joint error (mm), s per 1000 frames."""
     import torch
 
+    from bench.smpl import run_smpl_benchmark, write_smpl_contact_sheet
     from generation.body import FitSettings, load_body_model
-    from generation.body.bench import run_smpl_benchmark, write_smpl_contact_sheet
 
     if threads:
         torch.set_num_threads(threads)
@@ -108,3 +110,14 @@ def bench_smpl(
     typer.echo(table)
     if sheet is not None:
         typer.echo(f"contact sheet {write_smpl_contact_sheet(sheet, model_dir=model_dir)}")
+
+
+@bench_app.command("cli")
+def bench_cli(
+    runs: int = typer.Option(5, "--runs", help="Runs of each command (after one warm-up run)."),
+    out: Path = typer.Option(Path("bench/results/cli.md"), "--out", help="Where the table goes."),
+) -> None:
+    """Start-up time and peak memory of `autosynthda --help` and `autosynthda status STUDY`."""
+    from bench.cli import run_cli_benchmark, write_table
+
+    typer.echo(write_table(run_cli_benchmark(runs, log=typer.echo), out))

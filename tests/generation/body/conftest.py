@@ -6,7 +6,7 @@ import pytest
 @pytest.fixture(scope="session")
 def toy_model_dir(tmp_path_factory):
     """A folder holding the procedural stand-in model as SMPL_NEUTRAL.pkl (never the real SMPL)."""
-    from generation.body import write_toy_model
+    from testing.toy_body import write_toy_model
 
     folder = tmp_path_factory.mktemp("smpl_models")
     write_toy_model(folder)

@@ -8,9 +8,9 @@ import torch
 
 from generation.body import FitSettings, SequentialSettings, fit_joints, fit_sequential, posed_vertices
 from generation.body.rotations import axis_angle_to_matrix
-from generation.body.synthetic import known_motion
 from generation.errors import AutoSynthDaError, PoseDataError
 from generation.samples import sample_files
+from testing.known_motion import known_motion
 
 # Joints whose rotation moves some SMPL-22 joint (feet, head and wrists only move the mesh: a prior settles them).
 OBSERVABLE = [j for j in range(22) if j not in (10, 11, 15, 20, 21)]

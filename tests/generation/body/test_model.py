@@ -9,10 +9,11 @@ import pytest
 import scipy.sparse
 import torch
 
-from generation.body import BodyModelError, load_body_model, make_toy_model, resolve_model_file, write_toy_model
+from generation.body import BodyModelError, load_body_model, resolve_model_file
 from generation.body.kinematics import forward_joints
 from generation.body.rotations import axis_angle_to_matrix
 from generation.errors import AutoSynthDaError
+from testing.toy_body import make_toy_model, write_toy_model
 
 
 def test_toy_model_has_smpls_keys_types_and_shapes(toy_model_dir):

@@ -1,4 +1,4 @@
-"""The mannequin's primitives and the benchmark's plumbing."""
+"""The mannequin's primitives."""
 
 from __future__ import annotations
 
@@ -7,8 +7,7 @@ import torch
 
 from generation.poses import h36m17_to_smpl22
 from generation.render import PART_NAMES, build_mannequin
-from generation.render.bench import run_render_benchmark
-from generation.render.demo_poses import standing_pose, walking_clip
+from testing.demo_poses import standing_pose, walking_clip
 
 
 def test_primitives_are_batched_and_scale_with_the_skeleton():
@@ -38,12 +37,3 @@ def test_converted_h36m_feet_point_forward():
     heel, toe = prims.a[0, 0, foot], prims.b[0, 0, foot]
     assert toe[2] < heel[2] - 0.1 and torch.isfinite(prims.a).all()
 
-
-def test_benchmark_writes_a_table(tmp_path):
-    written = []
-    rows = run_render_benchmark("cpu", batch_sizes=(1, 2), frames=2, size=32, out=tmp_path / "render.md",
-                                writers={"jpg": lambda frames, i: written.append(tuple(frames.shape))}, repeats=1)
-    assert [r["batch"] for r in rows] == [1, 2] and all(r["fps_median"] > 0 for r in rows)
-    assert written and written[0] == (1, 2, 32, 32, 3)
-    text = (tmp_path / "render.md").read_text()
-    assert "frames/s (median)" in text and "render + write" in text and "torch" in text

@@ -8,8 +8,8 @@ import torch
 
 from generation.poses import load_poses
 from generation.render import Camera, RenderError, RenderOptions, frame_body, parse_views, render_clips
-from generation.render.demo_poses import standing_pose, walking_clip
-from generation.render.reference import render_reference
+from testing.demo_poses import standing_pose, walking_clip
+from testing.reference_renderer import render_reference
 
 SIZE = (48, 48)
 

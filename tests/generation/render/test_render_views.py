@@ -15,7 +15,7 @@ from generation.render import (
     render_clips,
     render_views,
 )  # fmt: skip
-from generation.render.demo_poses import standing_pose, walking_clip
+from testing.demo_poses import standing_pose, walking_clip
 
 BACKGROUND = 128
 

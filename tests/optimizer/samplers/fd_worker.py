@@ -17,7 +17,7 @@ from optimizer.config import SearchConfig
 from optimizer.samplers import make_sampler, sampler_done, trial_crn_seed
 from optimizer.study.recovery import requeue_dead_trials, worker_identity
 from optimizer.study.runner import finished_trials
-from optimizer.study.setup import open_storage
+from optimizer.study.storage import open_storage
 from optimizer.trials import UserAttr
 
 STUDY = "toy"

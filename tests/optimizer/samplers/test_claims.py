@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import optuna
+import pytest
 from optuna.trial import TrialState
 
 from optimizer.samplers import PROBE_ATTR, FiniteDifferenceSampler, SpsaOptions
+from testing.storages import STORAGE_MODES, open_any
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
+# These tests drive study.ask/tell by hand, as a worker's sampler does; RDB storages' heartbeats warn about that.
+pytestmark = pytest.mark.filterwarnings("ignore:Heartbeat of storage is supposed to be used:UserWarning")
 
 
 def ask(study):
@@ -21,7 +25,8 @@ def probe(study, trial):
     return study._storage.get_trial_system_attrs(trial._trial_id)[PROBE_ATTR]
 
 
-def test_a_dead_workers_probe_is_taken_over_not_lost_or_duplicated():
+@pytest.mark.parametrize("storage", STORAGE_MODES, indirect=True)
+def test_a_dead_workers_probe_is_taken_over_not_lost_or_duplicated(storage):
     reaped = []
 
     def reap(study):
@@ -32,7 +37,7 @@ def test_a_dead_workers_probe_is_taken_over_not_lost_or_duplicated():
             reaped.append(a.number)
 
     sampler = FiniteDifferenceSampler("spsa", spsa=SpsaOptions(init=0), seed=0, poll_interval=0.01, reap=reap)
-    study = optuna.create_study(direction="maximize", sampler=sampler)
+    study = optuna.create_study(storage=open_any(storage), direction="maximize", sampler=sampler)
     a, b = ask(study), ask(study)
     assert [probe(study, a)["key"], probe(study, b)["key"]] == ["spsa:0:0:+", "spsa:0:0:-"]
 
@@ -46,9 +51,10 @@ def test_a_dead_workers_probe_is_taken_over_not_lost_or_duplicated():
     assert sorted(probe(study, t)["key"] for t in live) == ["spsa:0:0:+", "spsa:0:0:-"]
 
 
-def test_a_queued_retry_keeps_its_probe_and_seed():
+@pytest.mark.parametrize("storage", STORAGE_MODES, indirect=True)
+def test_a_queued_retry_keeps_its_probe_and_seed(storage):
     sampler = FiniteDifferenceSampler("spsa", spsa=SpsaOptions(init=0), seed=0)
-    study = optuna.create_study(direction="maximize", sampler=sampler)
+    study = optuna.create_study(storage=open_any(storage), direction="maximize", sampler=sampler)
     a = ask(study)
     study.tell(a.number, state=TrialState.FAIL)
     study.enqueue_trial(dict(a.params), user_attrs={"retry_of": a.number})

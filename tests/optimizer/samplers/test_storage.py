@@ -1,5 +1,5 @@
 """The search lives in the storage: a SIGKILLed worker's study resumes on the same trajectory, and three worker
-processes on one SQLite storage share one trajectory; no probe is lost or evaluated twice."""
+processes on one storage (SQLite, journal, PostgreSQL) share one trajectory; no probe is lost or evaluated twice."""
 
 from __future__ import annotations
 
@@ -20,14 +20,14 @@ sys.path.insert(0, str(Path(__file__).parent))
 from fd_worker import STUDY, toy_sampler, toy_value  # noqa: E402
 
 from optimizer.samplers.sampler import CRN_SEED_ATTR  # noqa: E402
-from optimizer.study.setup import open_storage  # noqa: E402
+from optimizer.study.storage import open_storage  # noqa: E402
+from testing.storages import PERSISTENT_STORAGE_MODES  # noqa: E402
 
 WORKER = Path(__file__).with_name("fd_worker.py")
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
 
-def create(tmp_path):
-    url = f"sqlite:///{tmp_path / 'study.db'}"
+def create(url):
     study = optuna.create_study(study_name=STUDY, storage=open_storage(url), direction="maximize")
     study.enqueue_trial({"weight": 0.5, "ratio": 0.0}, user_attrs={"baseline": True})  # as prepare_study does
     return url
@@ -65,8 +65,10 @@ def probes(study):
     return done
 
 
-def test_sigkill_mid_trial_then_resume_continues_the_trajectory(tmp_path):
-    url, trials = create(tmp_path), 11  # the baseline, the 4-point design and 3 SPSA iterations
+# Every test here runs worker processes on one study: in-memory storage lives in one process, so it cannot apply.
+@pytest.mark.parametrize("storage", PERSISTENT_STORAGE_MODES, indirect=True)
+def test_sigkill_mid_trial_then_resume_continues_the_trajectory(storage):
+    url, trials = create(storage), 11  # the baseline, the 4-point design and 3 SPSA iterations
     proc = worker(url, "spsa", trials, 0.3)
     killed = None
     deadline = time.monotonic() + 60
@@ -99,9 +101,10 @@ def test_sigkill_mid_trial_then_resume_continues_the_trajectory(tmp_path):
     assert sampler.replay(study.trials).trace == ref_sampler.replay(ref_study.trials).trace
 
 
+@pytest.mark.parametrize("storage", PERSISTENT_STORAGE_MODES, indirect=True)
 @pytest.mark.parametrize("mode", ["spsa", "legacy"])
-def test_three_workers_share_one_trajectory(tmp_path, mode):
-    url = create(tmp_path)
+def test_three_workers_share_one_trajectory(storage, mode):
+    url = create(storage)
     trials = 13 if mode == "spsa" else 40  # spsa: the baseline, the design, 4 iterations; legacy stops by itself
     procs = [worker(url, mode, trials, 0.2) for _ in range(3)]
     for proc in procs:

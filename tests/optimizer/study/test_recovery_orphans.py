@@ -7,21 +7,25 @@ from __future__ import annotations
 import time
 
 import optuna
+import pytest
 from optuna.distributions import FloatDistribution
 from optuna.trial import TrialState
 
 from optimizer.study import recovery
 from optimizer.trials import UserAttr
+from testing.storages import STORAGE_MODES, open_any
+
+# Trials are asked and told by hand here, as a killed worker leaves them; RDB storages' heartbeats warn about that.
+pytestmark = pytest.mark.filterwarnings("ignore:Heartbeat of storage is supposed to be used:UserWarning")
 
 
-def journal_study(tmp_path) -> optuna.Study:
-    from optimizer.study import open_storage
-
-    return optuna.create_study(storage=open_storage(f"journal:///{tmp_path / 'j.log'}"), direction="maximize")
+def new_study(storage) -> optuna.Study:
+    return optuna.create_study(storage=open_any(storage), direction="maximize")
 
 
-def test_a_nameless_running_trial_is_failed_once_it_is_old(tmp_path, monkeypatch):
-    study = journal_study(tmp_path)
+@pytest.mark.parametrize("storage", STORAGE_MODES, indirect=True)
+def test_a_nameless_running_trial_is_failed_once_it_is_old(storage, monkeypatch):
+    study = new_study(storage)
     study.ask()  # RUNNING, no worker attr: killed between ask and the objective
     assert recovery.requeue_dead_trials(study) == []  # still young: a live worker may be sampling
     monkeypatch.setattr(recovery, "NAMELESS_AFTER_S", 0.0)
@@ -30,16 +34,18 @@ def test_a_nameless_running_trial_is_failed_once_it_is_old(tmp_path, monkeypatch
     assert trial.state == TrialState.FAIL and trial.user_attrs["fail_reason"] == recovery.DIED
 
 
-def test_a_retry_killed_before_its_first_suggest_keeps_its_params(tmp_path):
-    study = journal_study(tmp_path)
+@pytest.mark.parametrize("storage", STORAGE_MODES, indirect=True)
+def test_a_retry_killed_before_its_first_suggest_keeps_its_params(storage):
+    study = new_study(storage)
     study.enqueue_trial({"weight": 0.3, "ratio": 1.2}, user_attrs={"retry_of": 7})
     trial = study.ask()  # pops the enqueued retry; its worker is killed before suggesting anything
     assert trial.params == {}
     assert recovery.assigned_params(study.trials[0]) == {"weight": 0.3, "ratio": 1.2}
 
 
-def test_a_retry_killed_between_its_suggests_keeps_its_whole_point(tmp_path):
-    study = journal_study(tmp_path)
+@pytest.mark.parametrize("storage", STORAGE_MODES, indirect=True)
+def test_a_retry_killed_between_its_suggests_keeps_its_whole_point(storage):
+    study = new_study(storage)
     study.enqueue_trial({"weight": 0.3, "ratio": 1.2}, user_attrs={"retry_of": 7})
     trial = study.ask()
     trial.suggest_float("weight", 0, 1)  # killed here, before suggesting the ratio
@@ -47,8 +53,9 @@ def test_a_retry_killed_between_its_suggests_keeps_its_whole_point(tmp_path):
     assert recovery.assigned_params(study.trials[0]) == {"weight": 0.3, "ratio": 1.2}
 
 
-def test_an_orphan_is_requeued_once_by_a_later_reaper(tmp_path, monkeypatch):
-    study = journal_study(tmp_path)
+@pytest.mark.parametrize("storage", STORAGE_MODES, indirect=True)
+def test_an_orphan_is_requeued_once_by_a_later_reaper(storage, monkeypatch):
+    study = new_study(storage)
     trial = study.ask({"weight": FloatDistribution(0, 1), "ratio": FloatDistribution(0, 2)})
     trial.set_user_attr("fail_reason", recovery.DIED)  # the reaper's first step...
     study.tell(trial, state=TrialState.FAIL)  # ...its atomic FAIL, then it is killed before enqueueing
@@ -62,8 +69,10 @@ def test_an_orphan_is_requeued_once_by_a_later_reaper(tmp_path, monkeypatch):
     assert retry.system_attrs["fixed_params"] == study.trials[0].params
 
 
-def test_a_journal_trial_of_another_host_is_reaped_once_its_heartbeat_is_stale(tmp_path):
-    study = journal_study(tmp_path)
+# Journal only: it has no heartbeats of its own, so workers write one as a user attribute (RDB storages use Optuna's).
+@pytest.mark.parametrize("storage", ["journal"], indirect=True)
+def test_a_journal_trial_of_another_host_is_reaped_once_its_heartbeat_is_stale(storage):
+    study = new_study(storage)
     space = {"weight": FloatDistribution(0, 1), "ratio": FloatDistribution(0, 2)}
     fresh, stale = study.ask(space), study.ask(space)
     for trial, age in ((fresh, 5.0), (stale, recovery.GRACE_PERIOD_S + 5.0)):

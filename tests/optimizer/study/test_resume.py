@@ -16,7 +16,8 @@ import pytest
 import yaml
 from optuna.trial import TrialState
 
-from optimizer.study import StudyPaths
+from optimizer.study import StudyPaths, open_storage
+from testing.storages import PERSISTENT_STORAGE_MODES
 
 FAST = {
     "name": "fast",
@@ -35,14 +36,15 @@ def fast_study(tmp_path):
     return path, tmp_path / "studies"
 
 
-def load(studies):
+def load(studies, storage=None):
     paths = StudyPaths.for_study("fast", studies)
-    return optuna.load_study(study_name="fast", storage=paths.default_storage), paths
+    storage = open_storage(storage) if storage else paths.default_storage
+    return optuna.load_study(study_name="fast", storage=storage), paths
 
 
-def command(path, studies, trials):
+def command(path, studies, trials, storage=None):
     return [sys.executable, "-m", "optimizer.cli", "optimize", str(path), "--trials", str(trials),
-            "--studies-dir", str(studies), "--device", "cpu"]
+            "--studies-dir", str(studies), "--device", "cpu", *(["--storage", storage] if storage else [])]
 
 
 def test_rerun_keeps_completed_trials_and_loads_the_bank(fast_study):
@@ -73,17 +75,21 @@ def test_rerun_keeps_completed_trials_and_loads_the_bank(fast_study):
     assert sorted(p.name for p in trial_dir.iterdir()) == ["manifest.json", "previews", "result.json"]
 
 
-def test_sigkill_mid_trial_then_rerun_finishes_the_rest(fast_study):
+# The killed run and the rerun are separate processes: in-memory storage cannot outlive the first, so it cannot apply.
+@pytest.mark.parametrize("storage", PERSISTENT_STORAGE_MODES, indirect=True)
+def test_sigkill_mid_trial_then_rerun_finishes_the_rest(fast_study, storage):
     path, studies = fast_study
     paths = StudyPaths.for_study("fast", studies)
-    proc = subprocess.Popen(command(path, studies, 3), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(command(path, studies, 3, storage), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     killed = None
     deadline = time.monotonic() + 240
     try:
         while time.monotonic() < deadline and proc.poll() is None:
-            if (paths.root / "study.db").exists():
+            # Trial 0's folder exists only once the run has created the study: polling earlier would race it to
+            # create the storage's schema.
+            if paths.trial_dir(0).exists():
                 try:
-                    trials = load(studies)[0].trials
+                    trials = load(studies, storage)[0].trials
                 except Exception:  # the schema may still be being created
                     trials = []
                 running = [t for t in trials if t.state == TrialState.RUNNING and t.params]
@@ -97,14 +103,14 @@ def test_sigkill_mid_trial_then_rerun_finishes_the_rest(fast_study):
             proc.kill()
         proc.wait()
     assert killed is not None, "never saw a running trial after the first completed one"
-    study, _ = load(studies)
+    study, _ = load(studies, storage)
     done_before = {t.number: t.datetime_complete for t in study.trials if t.state == TrialState.COMPLETE}
     bank_mtime = (paths.pairs / "manifest.json").stat().st_mtime_ns
 
-    rerun = subprocess.run(command(path, studies, 3), capture_output=True, text=True)
+    rerun = subprocess.run(command(path, studies, 3, storage), capture_output=True, text=True)
     assert rerun.returncode == 0, rerun.stderr
     assert f"re-queued trials left running by a dead worker: [{killed.number}]" in rerun.stdout
-    study, _ = load(studies)
+    study, _ = load(studies, storage)
     finished = [t for t in study.trials if t.state == TrialState.COMPLETE]
     assert len(finished) == 3
     assert study.trials[killed.number].state == TrialState.FAIL
@@ -112,6 +118,7 @@ def test_sigkill_mid_trial_then_rerun_finishes_the_rest(fast_study):
     assert len(retry) == 1 and retry[0].state == TrialState.COMPLETE and retry[0].params == killed.params
     assert {n: study.trials[n].datetime_complete for n in done_before} == done_before  # not rerun
     assert (paths.pairs / "manifest.json").stat().st_mtime_ns == bank_mtime
-    status = subprocess.run([sys.executable, "-m", "optimizer.cli", "status", "fast", "--studies-dir", str(studies)],
+    status = subprocess.run([sys.executable, "-m", "optimizer.cli", "status", "fast", "--studies-dir", str(studies),
+                             "--storage", storage],
                             capture_output=True, text=True)
     assert status.returncode == 0 and f"retry of {killed.number}" in status.stdout and "*" in status.stdout

@@ -20,8 +20,8 @@ import optuna
 import yaml
 from optuna.trial import TrialState
 
-from optimizer.study.local_postgres import PostgresUnavailable, throwaway_postgres
-from optimizer.study.setup import open_storage
+from optimizer.study.storage import open_storage
+from testing.postgres import PostgresUnavailable, throwaway_postgres
 
 BENCH_STUDY = {
     "name": "bench",

@@ -21,12 +21,12 @@ import numpy as np
 import torch
 
 from generation.render.cameras import frame_body, parse_views
-from generation.render.demo_poses import walking_clip
 from generation.render.options import RenderOptions
 from generation.render.renderer import render_clips
+from generation.samples import SAMPLE_DIR
+from testing.demo_poses import walking_clip
 
 Writer = Callable[[torch.Tensor, int], None]
-_SAMPLES = Path(__file__).resolve().parents[1] / "samples" / "data"
 
 
 def device_name(device: torch.device) -> str:
@@ -56,12 +56,12 @@ def bench_poses(batch: int, frames: int, seed: int = 0) -> torch.Tensor:
 
 
 def _sample_clips(frames: int) -> list[np.ndarray]:
-    if not _SAMPLES.is_dir():
+    if not SAMPLE_DIR.is_dir():
         return []
     from generation.poses import load_poses  # only needed when samples exist
 
     clips = []
-    for path in sorted(_SAMPLES.glob("*.npz")):
+    for path in sorted(SAMPLE_DIR.glob("*.npz")):
         try:
             joints = load_poses(path).joints
         except Exception:  # noqa: BLE001 - a sample in another format is simply not used here

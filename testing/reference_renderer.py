@@ -1,7 +1,7 @@
 """A slow, obviously-correct dense renderer: every pixel against every primitive, float64. For tests only.
 
-Same surface model and shading as the tile renderer (see raster.py), written out directly from the definitions,
-without tiles, binning, unit rescaling, bit-packed depth keys or in-place tricks.
+Same surface model and shading as the tile renderer (see generation/render/raster.py), written out directly from the
+definitions, without tiles, binning, unit rescaling, bit-packed depth keys or in-place tricks.
 """
 
 from __future__ import annotations

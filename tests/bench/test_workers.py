@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from optimizer.study.bench_workers import WorkersRow, bottleneck, run_workers_benchmark, write_table
+from bench.workers import WorkersRow, bottleneck, run_workers_benchmark, write_table
 
 
 def test_a_small_run_measures_every_trial_and_names_the_bottleneck(tmp_path):

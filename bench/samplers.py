@@ -21,8 +21,9 @@ from pathlib import Path
 import numpy as np
 import optuna
 
+from bench.toys import RATIO, TOYS, WEIGHT, Toy
 from optimizer.samplers import FiniteDifferenceSampler, trial_crn_seed
-from optimizer.samplers.toys import RATIO, TOYS, WEIGHT, Toy
+from optimizer.samplers import make_sampler as make_study_sampler
 
 SAMPLER_NAMES = ("legacy", "spsa", "tpe", "gp", "random")
 NOISES = (0.0, 0.01, 0.03)
@@ -62,9 +63,7 @@ def make_sampler(name: str, toy: Toy, seed: int) -> optuna.samplers.BaseSampler:
         return FiniteDifferenceSampler("legacy", bounds={"weight": WEIGHT, "ratio": RATIO}, seed=seed)
     if name == "spsa":
         return FiniteDifferenceSampler("spsa", bounds=bounds, seed=seed)
-    from optimizer.study.samplers import make_sampler as make_study_sampler  # the study's own tpe / gp / random
-
-    return make_study_sampler(name, seed)
+    return make_study_sampler(name, seed)  # the study's own tpe / gp / random
 
 
 def run_one(run: Run) -> RunResult:

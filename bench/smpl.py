@@ -2,7 +2,7 @@
 
     autosynthda bench smpl [--model-dir DIR] [--threads N] [--contact-sheet PNG]      (make bench-smpl)
 
-Without --model-dir the body is generation.body.toy_model's procedural stand-in (not SMPL: ~4,700 vertices against
+Without --model-dir the body is testing.toy_body's procedural stand-in (not SMPL: ~4,700 vertices against
 SMPL's 6,890, its own skeleton): accuracy then says how well each method fits a body to these skeletons, and speed
 is representative (the batched fit never touches vertices; the baseline runs the full layer, a little cheaper than
 SMPL's). With --model-dir the same table is made for the user's SMPL_NEUTRAL.pkl.
@@ -21,12 +21,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from bench.render import device_name
 from generation.body.fit import FitResult, FitSettings, fit_joints
 from generation.body.model import BodyModel, load_body_model
 from generation.body.sequential import SequentialSettings, fit_sequential
-from generation.body.synthetic import known_motion
-from generation.body.toy_model import write_toy_model
-from generation.render.bench import device_name
+from testing.known_motion import known_motion
+from testing.toy_body import write_toy_model
 
 # joints2smpl's own default is 100 iterations (SynthDa: 1); 10 shows what more iterations buy the baseline.
 MORE_ITERATIONS = 10
@@ -68,7 +68,7 @@ def run_smpl_benchmark(
     with tempfile.TemporaryDirectory(prefix="autosynthda-smpl-") as scratch:
         model = load_body_model(model_dir if model_dir is not None else write_toy_model(scratch))
         model_label = (f"`{model.path}`" if model_dir is not None else
-                       "the procedural stand-in of `generation/body/toy_model.py` (**not SMPL**)")
+                       "the procedural stand-in of `testing/toy_body.py` (**not SMPL**)")
         rows = _measure(model, device, fit_settings, log)
     threads = torch.get_num_threads()
     lines = [

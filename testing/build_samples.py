@@ -4,7 +4,7 @@ Each clip is a window of one take, cut at 30 fps, labelled, and re-centred on it
 synthetic-flip centre), with meta {"take", "start_s", "end_s", "reversed", "licence", ...} so later stages can split by
 take: all windows of one take are the same person in the same session and are strongly correlated.
 
-    python -m generation.samples.build --mocap ../shared/mocap --out generation/samples/data
+    python -m testing.build_samples --mocap ../shared/mocap --out generation/samples/data
 """
 
 from __future__ import annotations

@@ -1,0 +1,1 @@
+"""Test fixtures and stand-ins: not part of the library (generation/, optimizer/)."""
