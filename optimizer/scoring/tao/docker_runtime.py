@@ -47,6 +47,10 @@ def run_kwargs(job: Job, *, image: str, gpus: str | list[int], shm_size: str, us
     else:
         devices = [DeviceRequest(device_ids=[str(i) for i in gpus], capabilities=[["gpu"]])]
     extra = {} if network is None else {"network_mode": network}
+    limits = [Ulimit(name="stack", soft=STACK_BYTES, hard=STACK_BYTES)]
+    if devices:  # unlimited locked memory is for CUDA's pinned buffers; raising it needs CAP_SYS_RESOURCE, which a
+        # CPU-only host (a VM, a rootless daemon) may not grant the daemon: a CPU run asks for nothing it won't use
+        limits.insert(0, Ulimit(name="memlock", soft=-1, hard=-1))
     return {
         "image": image,
         "command": list(job.argv),
@@ -64,7 +68,7 @@ def run_kwargs(job: Job, *, image: str, gpus: str | list[int], shm_size: str, us
         ],
         "device_requests": devices,
         "shm_size": shm_size,
-        "ulimits": [Ulimit(name="memlock", soft=-1, hard=-1), Ulimit(name="stack", soft=STACK_BYTES, hard=STACK_BYTES)],
+        "ulimits": limits,
         **extra,
     }
 
