@@ -17,13 +17,19 @@ STUDY = "dockertest"
 def docker_daemon():
     pytest.importorskip("docker", reason="the Docker SDK is not installed")
     from testing.docker.daemon import DockerUnavailable, docker_daemon
+    from testing.docker.image import cache_dir
 
-    context = docker_daemon()
+    context = docker_daemon(data_root=cache_dir() / "dockerd-data")
     try:
         daemon = context.__enter__()
     except DockerUnavailable as exc:
         pytest.skip(f"no Docker daemon here ({exc}); .ci/run installs Debian's docker.io")
     try:
+        if daemon.started_here:  # our own daemon: what a killed earlier session left in its kept data root goes
+            client = daemon.client()
+            for container in client.containers.list(all=True):
+                container.remove(force=True)
+            client.close()
         yield daemon
     finally:
         context.__exit__(None, None, None)
