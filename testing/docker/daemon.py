@@ -94,7 +94,7 @@ class DockerDaemon:
 
 
 def _start(root: Path, data_root: Path) -> tuple[subprocess.Popen, str]:
-    dockerd = shutil.which("dockerd")
+    dockerd = shutil.which("dockerd") or shutil.which("dockerd", path="/usr/sbin:/sbin")
     if dockerd is None:
         raise DockerUnavailable("dockerd not found: apt-get install docker.io (or set DOCKER_HOST to a running daemon)")
     if os.geteuid() != 0:

@@ -75,7 +75,7 @@ def rootfs_tarball() -> Path:
     with _locked(cache_dir() / ".build.lock"):
         if out.is_file():  # another session built it while this one waited
             return out
-        debootstrap = shutil.which("debootstrap")
+        debootstrap = shutil.which("debootstrap") or shutil.which("debootstrap", path="/usr/sbin:/sbin")
         if debootstrap is None:
             raise DockerUnavailable("debootstrap not found (apt-get install debootstrap): cannot build the test image")
         if os.geteuid() != 0:
