@@ -170,22 +170,6 @@ class ProcessHandle:
         return RunExit(_shell_code(self.proc.returncode))
 
 
-def _shell_code(returncode: int) -> int:
-    return 128 - returncode if returncode < 0 else returncode
-
-
-def _gpu_env(gpus: str | list[int]) -> dict[str, str]:
-    """GPU ids are indices into what this process may see: under SLURM (CUDA_VISIBLE_DEVICES=3,5) id 0 means GPU 3,
-    so the ids are mapped through the inherited list rather than replacing it."""
-    if gpus == "all":
-        return {}
-    if gpus == "none":  # a CPU run: CUDA sees no device
-        return {"CUDA_VISIBLE_DEVICES": ""}
-    visible = [d for d in os.environ.get("CUDA_VISIBLE_DEVICES", "").split(",") if d.strip()]
-    chosen = [visible[i] if i < len(visible) else str(i) for i in gpus] if visible else [str(i) for i in gpus]
-    return {"CUDA_VISIBLE_DEVICES": ",".join(chosen)}
-
-
 # What a local TAO process gets from the driver's environment: locale, paths, its interpreter's search path, the
 # GPU and thread settings of the allocation, and TAO's own switches (TAO_*). Not the rest (cloud credentials, tokens,
 # WANDB_API_KEY): the encryption key reaches TAO only through the 0600 spec.
@@ -201,6 +185,23 @@ def local_env(redact: Redact = _identity, environ: dict[str, str] | None = None)
     source = os.environ if environ is None else environ
     env = {k: v for k, v in source.items() if k in PASSED_ENV or k.startswith(PASSED_PREFIXES)}
     return {**{k: v for k, v in env.items() if redact(v) == v}, **FIXED_ENV}
+
+
+def _shell_code(returncode: int) -> int:
+    return 128 - returncode if returncode < 0 else returncode
+
+
+def _gpu_env(gpus: str | list[int]) -> dict[str, str]:
+    """"none" hides every GPU. GPU ids are indices into what this process may see: under SLURM
+    (CUDA_VISIBLE_DEVICES=3,5) id 0 means GPU 3, so the ids are mapped through the inherited list rather than
+    replacing it."""
+    if gpus == "all":
+        return {}
+    if gpus == "none":
+        return {"CUDA_VISIBLE_DEVICES": ""}  # CPU: no GPU requested
+    visible = [d for d in os.environ.get("CUDA_VISIBLE_DEVICES", "").split(",") if d.strip()]
+    chosen = [visible[i] if i < len(visible) else str(i) for i in gpus] if visible else [str(i) for i in gpus]
+    return {"CUDA_VISIBLE_DEVICES": ",".join(chosen)}
 
 
 @dataclass
