@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from generation.errors import AutoSynthDaError
+from optimizer.scoring.tao.orphans import die_with_driver
 
 DEFAULT_SOCKET = "unix:///var/run/docker.sock"
 FLAGS = ("--bridge=none", "--iptables=false", "--ip6tables=false", "--ip-masq=false")
@@ -112,8 +113,9 @@ def _start(root: Path, data_root: Path) -> tuple[subprocess.Popen, str]:
            NO_NETWORK_PROXY)}
     with (root / "dockerd.log").open("wb") as log:
         # Its own session: a Ctrl-C meant for pytest must not kill the daemon before the fixture stops it cleanly.
+        # SIGTERM when the test run dies without stopping it (SIGKILL, a crash): dockerd then shuts down cleanly.
         proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env,
-                                start_new_session=True)
+                                start_new_session=True, preexec_fn=die_with_driver(signal.SIGTERM))
     return proc, host
 
 

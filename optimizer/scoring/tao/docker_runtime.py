@@ -34,7 +34,8 @@ def current_user() -> str:
 
 
 def run_kwargs(job: Job, *, image: str, gpus: str | list[int], shm_size: str, user: str,
-               network: str | None = None, env: dict[str, str] | None = None) -> dict[str, Any]:
+               network: str | None = None, env: dict[str, str] | None = None,
+               extra_mounts: tuple[Mount, ...] = ()) -> dict[str, Any]:
     """Everything containers.create() gets for `job`. network None keeps Docker's default network; "none" gives the
     container only a loopback interface."""
     from docker.types import DeviceRequest, Ulimit
@@ -64,7 +65,7 @@ def run_kwargs(job: Job, *, image: str, gpus: str | list[int], shm_size: str, us
         "labels": dict(job.labels),
         "mounts": [
             DockerMount(target=m.container, source=str(m.host), type="bind", read_only=m.read_only)
-            for m in job.mounts
+            for m in (*job.mounts, *extra_mounts)
         ],
         "device_requests": devices,
         "shm_size": shm_size,
@@ -130,6 +131,8 @@ class DockerRuntime:
     user: str = field(default_factory=current_user)
     network: str | None = None  # Docker's default; "none" for a daemon without a bridge (the tests' daemon)
     env: dict[str, str] = field(default_factory=dict)  # extra variables for every container (never secrets)
+    # Mounted into every container (read-only unless marked): e.g. a TAO install kept outside the image.
+    extra_mounts: tuple[Mount, ...] = ()
     client_factory: Any = None  # tests pass a fake; default docker.from_env
     name: str = "docker"
     _client: Any = field(default=None, repr=False)
@@ -177,7 +180,7 @@ class DockerRuntime:
         errors = _docker_errors()
         client = self.client()
         kwargs = run_kwargs(job, image=self.image, gpus=self.gpus, shm_size=self.shm_size, user=self.user,
-                            network=self.network, env=self.env)
+                            network=self.network, env=self.env, extra_mounts=self.extra_mounts)
         try:
             stale = client.containers.get(job.name)
         except errors.NotFound:

@@ -62,8 +62,8 @@ def boot_id() -> str:
         return ""
 
 
-def die_with_driver() -> Callable[[], None] | None:
-    """A preexec_fn that makes the child get SIGKILL when the driver dies (Linux), else None.
+def die_with_driver(sig: int = signal.SIGKILL) -> Callable[[], None] | None:
+    """A preexec_fn that makes the child get `sig` when the driver dies (Linux), else None.
 
     libc's prctl is looked up here, in the parent: after fork only the call itself runs (the log threads may hold
     locks a dlopen in the child would wait on). The death signal follows the THREAD that forked: score() blocks on
@@ -79,7 +79,7 @@ def die_with_driver() -> Callable[[], None] | None:
     driver = os.getpid()
 
     def preexec() -> None:
-        prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        prctl(PR_SET_PDEATHSIG, sig, 0, 0, 0)
         if os.getppid() != driver:  # the driver died between fork and prctl: no signal will come
             os._exit(137)
 
