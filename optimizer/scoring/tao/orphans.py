@@ -128,7 +128,9 @@ def reap_orphans(trials_dir: Path) -> list[dict[str, object]]:
             driver, driver_start = int(record["driver_pid"]), record.get("driver_start")
         except (OSError, ValueError, KeyError, TypeError):
             continue  # not ours to judge (or being written): a later call sees it whole
-        if record.get("host") != here or record.get("boot_id") != boot or alive(driver, driver_start):
+        # Without a recorded start time, a live pid counts as the driver (never kill a run that may be live).
+        driver_alive = alive(driver, driver_start) if driver_start is not None else start_time(driver) is not None
+        if record.get("host") != here or record.get("boot_id") != boot or driver_alive:
             continue
         leader_now = start_time(pgid)
         members = [] if leader_now is not None and leader_now != leader_start else _group_members(pgid, leader_start)
