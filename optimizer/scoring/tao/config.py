@@ -28,7 +28,7 @@ class TaoConfig(BaseModel):
 
     runtime: Literal["docker", "apptainer", "local"] = "docker"
     image: str = DEFAULT_IMAGE
-    gpus: Literal["all"] | list[int] = "all"
+    gpus: Literal["all", "none"] | list[int] = "all"
     timeout_s: float = Field(default=6 * 3600, gt=0)
     epochs: int = Field(default=20, ge=1)
     batch_size: int = Field(default=32, ge=1)

@@ -33,17 +33,25 @@ def current_user() -> str:
     return f"{os.getuid()}:{os.getgid()}"
 
 
-def run_kwargs(job: Job, *, image: str, gpus: str | list[int], shm_size: str, user: str) -> dict[str, Any]:
-    """Everything containers.create() gets for `job`."""
+def run_kwargs(job: Job, *, image: str, gpus: str | list[int], shm_size: str, user: str,
+               network: str | None = None, env: dict[str, str] | None = None,
+               extra_mounts: tuple[Mount, ...] = ()) -> dict[str, Any]:
+    """Everything containers.create() gets for `job`. network None keeps Docker's default network; "none" gives the
+    container only a loopback interface."""
     from docker.types import DeviceRequest, Ulimit
     from docker.types import Mount as DockerMount
 
     if gpus == "all":
         devices = [DeviceRequest(count=-1, capabilities=[["gpu"]])]
-    elif gpus:
-        devices = [DeviceRequest(device_ids=[str(i) for i in gpus], capabilities=[["gpu"]])]
-    else:  # no GPU at all: only the CPU integration test asks for that (the config wants "all" or ids)
+    elif isinstance(gpus, str) or not gpus:  # "none": a CPU run, no GPU requested (a daemon without NVIDIA's runtime)
         devices = []
+    else:
+        devices = [DeviceRequest(device_ids=[str(i) for i in gpus], capabilities=[["gpu"]])]
+    extra = {} if network is None else {"network_mode": network}
+    limits = [Ulimit(name="stack", soft=STACK_BYTES, hard=STACK_BYTES)]
+    if devices:  # unlimited locked memory is for CUDA's pinned buffers; raising it needs CAP_SYS_RESOURCE, which a
+        # CPU-only host (a VM, a rootless daemon) may not grant the daemon: a CPU run asks for nothing it won't use
+        limits.insert(0, Ulimit(name="memlock", soft=-1, hard=-1))
     return {
         "image": image,
         "command": list(job.argv),
@@ -53,15 +61,16 @@ def run_kwargs(job: Job, *, image: str, gpus: str | list[int], shm_size: str, us
         "init": True,  # docker-init as PID 1: stop() reaches TAO and its workers, zombies are reaped
         "working_dir": job.workdir,
         # A uid without a passwd entry gets HOME=/, which it cannot write: caches (torch, matplotlib) go to /tmp.
-        "environment": {"HOME": "/tmp", **job.env},
+        "environment": {"HOME": "/tmp", **(env or {}), **job.env},
         "labels": dict(job.labels),
         "mounts": [
             DockerMount(target=m.container, source=str(m.host), type="bind", read_only=m.read_only)
-            for m in job.mounts
+            for m in (*job.mounts, *extra_mounts)
         ],
         "device_requests": devices,
         "shm_size": shm_size,
-        "ulimits": [Ulimit(name="memlock", soft=-1, hard=-1), Ulimit(name="stack", soft=STACK_BYTES, hard=STACK_BYTES)],
+        "ulimits": limits,
+        **extra,
     }
 
 
@@ -120,6 +129,10 @@ class DockerRuntime:
     shm_size: str = "16G"
     grace_s: float = 10.0
     user: str = field(default_factory=current_user)
+    network: str | None = None  # Docker's default; "none" for a daemon without a bridge (the tests' daemon)
+    env: dict[str, str] = field(default_factory=dict)  # extra variables for every container (never secrets)
+    # Mounted into every container (read-only unless marked): e.g. a TAO install kept outside the image.
+    extra_mounts: tuple[Mount, ...] = ()
     client_factory: Any = None  # tests pass a fake; default docker.from_env
     name: str = "docker"
     _client: Any = field(default=None, repr=False)
@@ -166,7 +179,8 @@ class DockerRuntime:
     def start(self, job: Job) -> DockerHandle:
         errors = _docker_errors()
         client = self.client()
-        kwargs = run_kwargs(job, image=self.image, gpus=self.gpus, shm_size=self.shm_size, user=self.user)
+        kwargs = run_kwargs(job, image=self.image, gpus=self.gpus, shm_size=self.shm_size, user=self.user,
+                            network=self.network, env=self.env, extra_mounts=self.extra_mounts)
         try:
             stale = client.containers.get(job.name)
         except errors.NotFound:

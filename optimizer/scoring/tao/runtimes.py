@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Protocol
 
 from optimizer.scoring.tao.errors import TaoError, TaoUnavailable
+from optimizer.scoring.tao.orphans import RECORD_SUFFIX, die_with_driver, write_record
 
 Redact = Callable[[str], str]
 EXECUTABLE = "action_recognition"
@@ -112,17 +113,29 @@ def _stream(pipe) -> Iterator[bytes]:
 
 
 class ProcessHandle:
-    """A child process in its own session, so stop() reaches its whole process group (TAO's data-loader workers)."""
+    """A child process in its own session, so stop() reaches its whole process group (TAO's data-loader workers).
+
+    It dies with the driver (PR_SET_PDEATHSIG), and while it runs its group is recorded beside the job's log
+    (<task>.process.json): a driver killed with SIGKILL leaves TAO's workers behind, and orphans.reap_orphans finds
+    and stops them from that record."""
 
     def __init__(self, argv: list[str], env: dict[str, str], job: Job, grace_s: float, cwd: str | None = None):
         self.grace_s = grace_s
+        self.record = job.log_path.with_name(job.log_path.stem + RECORD_SUFFIX)
         try:
             self.proc = subprocess.Popen(
                 argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, cwd=cwd,
-                start_new_session=True,
+                start_new_session=True, preexec_fn=die_with_driver(),
             )
-        except OSError as exc:
-            raise TaoError(f"{job.name}: could not start {argv[0]}: {exc.strerror or exc}") from None
+        except (OSError, subprocess.SubprocessError) as exc:
+            raise TaoError(f"{job.name}: could not start {argv[0]}: {getattr(exc, 'strerror', None) or exc}") from None
+        try:
+            self.record.parent.mkdir(parents=True, exist_ok=True)
+            write_record(self.record, self.proc.pid, argv[0])
+        except BaseException:
+            self._signal_group(signal.SIGKILL)
+            self.proc.wait()
+            raise
         self.pump = LogPump(_stream(self.proc.stdout), job.log_path, job.redact)
         self.pump.start()
 
@@ -147,11 +160,31 @@ class ProcessHandle:
             self.proc.wait()
 
     def close(self) -> RunExit:
-        self.stop()
-        self._signal_group(signal.SIGKILL)  # children that outlived the main process would hold the log pipe open
+        try:
+            self.stop()
+        finally:
+            self._signal_group(signal.SIGKILL)  # children that outlived the main process would hold the log pipe open
+            self.record.unlink(missing_ok=True)  # the group is gone: nothing left for a reaper
         self.pump.join(timeout=30)
         self.proc.stdout.close()
         return RunExit(_shell_code(self.proc.returncode))
+
+
+# What a local TAO process gets from the driver's environment: locale, paths, its interpreter's search path, the
+# GPU and thread settings of the allocation, and TAO's own switches (TAO_*). Not the rest (cloud credentials, tokens,
+# WANDB_API_KEY): the encryption key reaches TAO only through the 0600 spec.
+PASSED_ENV = frozenset({"PATH", "HOME", "USER", "LOGNAME", "LANG", "LANGUAGE", "TZ", "TMPDIR", "PYTHONPATH",
+                        "LD_LIBRARY_PATH", "CUDA_VISIBLE_DEVICES", "CUDA_HOME", "OMP_NUM_THREADS", "MKL_NUM_THREADS"})
+PASSED_PREFIXES = ("LC_", "TAO_", "NCCL_")
+FIXED_ENV = {"WANDB_MODE": "disabled"}  # nothing leaves the machine unasked (TAO's wandb.enable defaults to true)
+
+
+def local_env(redact: Redact = _identity, environ: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment of a local TAO run; a variable whose value holds a secret (the key's variable, whatever its
+    name) is never passed."""
+    source = os.environ if environ is None else environ
+    env = {k: v for k, v in source.items() if k in PASSED_ENV or k.startswith(PASSED_PREFIXES)}
+    return {**{k: v for k, v in env.items() if redact(v) == v}, **FIXED_ENV}
 
 
 def _shell_code(returncode: int) -> int:
@@ -159,10 +192,13 @@ def _shell_code(returncode: int) -> int:
 
 
 def _gpu_env(gpus: str | list[int]) -> dict[str, str]:
-    """GPU ids are indices into what this process may see: under SLURM (CUDA_VISIBLE_DEVICES=3,5) id 0 means GPU 3,
-    so the ids are mapped through the inherited list rather than replacing it."""
+    """"none" hides every GPU. GPU ids are indices into what this process may see: under SLURM
+    (CUDA_VISIBLE_DEVICES=3,5) id 0 means GPU 3, so the ids are mapped through the inherited list rather than
+    replacing it."""
     if gpus == "all":
         return {}
+    if gpus == "none":
+        return {"CUDA_VISIBLE_DEVICES": ""}  # CPU: no GPU requested
     visible = [d for d in os.environ.get("CUDA_VISIBLE_DEVICES", "").split(",") if d.strip()]
     chosen = [visible[i] if i < len(visible) else str(i) for i in gpus] if visible else [str(i) for i in gpus]
     return {"CUDA_VISIBLE_DEVICES": ",".join(chosen)}
@@ -192,7 +228,7 @@ class LocalRuntime:
         found = shutil.which(self.executable)
         if found is None:
             raise TaoUnavailable(f"scorer.tao.runtime local: `{self.executable}` is not on PATH")
-        env = {**os.environ, **job.env, **_gpu_env(self.gpus)}
+        env = {**local_env(job.redact), **job.env, **_gpu_env(self.gpus)}
         # cwd: the results dir, so nothing TAO or Hydra drops in the working directory lands in the checkout.
         return ProcessHandle([found, *job.argv[1:]], env, job, self.grace_s, cwd=job.workdir)
 
@@ -233,14 +269,14 @@ class ApptainerRuntime:
 
     def argv(self, job: Job) -> list[str]:
         binary = self._binary() or "apptainer"
-        argv = [binary, "exec", "--nv", "--cleanenv", "--writable-tmpfs"]
+        argv = [binary, "exec", *([] if self.gpus == "none" else ["--nv"]), "--cleanenv", "--writable-tmpfs"]
         if job.workdir:
             argv += ["--pwd", job.workdir]
         for m in job.mounts:
             if any(c in str(m.host) + m.container for c in ":,"):
                 raise TaoError(f"{m.host}: apptainer --bind cannot take a path with ':' or ','")
             argv += ["--bind", f"{m.host}:{m.container}:{'ro' if m.read_only else 'rw'}"]
-        env = {**job.env, **_gpu_env(self.gpus)}
+        env = {**FIXED_ENV, **job.env, **_gpu_env(self.gpus)}
         if self.gpus == "all" and "CUDA_VISIBLE_DEVICES" in os.environ:  # SLURM's allocation
             env.setdefault("CUDA_VISIBLE_DEVICES", os.environ["CUDA_VISIBLE_DEVICES"])
         for key, value in sorted(env.items()):
@@ -248,4 +284,7 @@ class ApptainerRuntime:
         return [*argv, self.image_uri(), *job.argv]
 
     def start(self, job: Job) -> ProcessHandle:
-        return ProcessHandle(self.argv(job), dict(os.environ), job, self.grace_s)
+        # apptainer itself gets the host environment (--cleanenv keeps it out of the container), less any variable
+        # holding the key.
+        host = {k: v for k, v in os.environ.items() if job.redact(v) == v}
+        return ProcessHandle(self.argv(job), host, job, self.grace_s)

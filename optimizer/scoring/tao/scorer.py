@@ -13,7 +13,6 @@ from __future__ import annotations
 import math
 import os
 import shutil
-import tempfile
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -34,6 +33,7 @@ from optimizer.scoring.tao.errors import (
     log_tail,
     tail_text,
 )
+from optimizer.scoring.tao.orphans import private_spec_dir
 from optimizer.scoring.tao.results import EpochTracker, StatusTail, evaluate_kpi, parse_evaluate_stdout, read_status
 from optimizer.scoring.tao.runtimes import EXECUTABLE, ApptainerRuntime, Job, LocalRuntime, Mount, Runtime
 from optimizer.scoring.tao.spec import SpecValues, Task, build_spec, render_spec
@@ -113,9 +113,10 @@ class TaoScorer:
             pretrained_model_path=self.runtime.path(mounts["model"]) if "model" in mounts else None,
             pretrained_num_classes=s.pretrained_num_classes, overrides=dict(s.spec_overrides),
         )
-        # mkdtemp makes the folder 0700: the spec holding the key is readable by this user only, and goes with it.
-        with tempfile.TemporaryDirectory(prefix="autosynthda-tao-spec-") as private:
-            mounts["specs"] = Mount(Path(private), "/specs")
+        # mkdtemp makes the folder 0700: the spec holding the key is readable by this user only, and goes with it
+        # (a killed driver's folder goes at the next start: orphans.private_spec_dir).
+        with private_spec_dir() as private:
+            mounts["specs"] = Mount(private, "/specs")
             try:
                 train = self._run("train", values, dataset, mounts, work, key, redact, report)
                 checkpoint = final_checkpoint(results / "train", CHECKPOINT_SUFFIXES)

@@ -214,7 +214,7 @@ def test_apptainer_argv(tmp_path, monkeypatch):
     assert argv == [
         "apptainer", "exec", "--nv", "--cleanenv", "--writable-tmpfs", "--pwd", "/results",
         "--bind", f"{tmp_path}/train:/data/train:ro", "--bind", f"{tmp_path}/results:/results:rw",
-        "--env", "CUDA_VISIBLE_DEVICES=1", "--env", "TAO_X=1",
+        "--env", "CUDA_VISIBLE_DEVICES=1", "--env", "TAO_X=1", "--env", "WANDB_MODE=disabled",
         "docker://nvcr.io/nvidia/tao/tao-toolkit:6.26.3-pyt",
         "action_recognition", "train", "-e", "/specs/train.yaml", "results_dir=/results",
     ]
