@@ -14,6 +14,7 @@ from rich.status import Status
 from generation.errors import AutoSynthDaError
 from optimizer.samplers import sampler_done
 from optimizer.scoring import Scorer
+from optimizer.scoring.tao.orphans import reap_orphans
 from optimizer.study.objective import TrialObjective
 from optimizer.study.recovery import orphans, reap
 from optimizer.study.selection import run_selection, study_evaluator
@@ -80,6 +81,7 @@ def run_study(
     waiting_said = False
     while True:
         if requeued := reap(study):
+            reap_orphans(prepared.paths.trials)  # a dead driver's TAO (local/apptainer) must not train beside its retry
             summary.requeued.extend(requeued)
             console.print(f"re-queued trials left running by a dead worker: {requeued}", markup=False)
         counts = _counts(study)
