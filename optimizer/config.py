@@ -12,6 +12,7 @@ from generation.blend import BLEND_METHODS
 from generation.errors import AutoSynthDaError
 from optimizer.scoring.protocol import METRICS
 from optimizer.scoring.tao.config import TaoConfig
+from optimizer.yaml_keys import find_duplicate_key
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLERS = ("tpe", "gp", "random", "legacy", "spsa")
@@ -288,7 +289,11 @@ def load_config(path: str | Path, **overrides: object) -> StudyConfig:
     if not path.is_file():
         raise ConfigError(f"{path}: file: does not exist")
     try:
-        raw = yaml.safe_load(path.read_text()) or {}
+        text = path.read_text()
+        if (dup := find_duplicate_key(text)) is not None:  # safe_load would keep the last one silently
+            raise ConfigError(f"{path}: {dup.key}: duplicate key (lines {dup.first_line} and {dup.second_line}); "
+                              "keep one")
+        raw = yaml.safe_load(text) or {}
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: yaml: {' '.join(str(exc).split())}") from None
     if not isinstance(raw, dict):
