@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationIn
 
 from generation.blend import BLEND_METHODS
 from generation.errors import AutoSynthDaError
+from generation.safe_names import component_problem
 from optimizer.scoring.protocol import METRICS
 from optimizer.scoring.tao.config import TaoConfig
 from optimizer.yaml_keys import find_duplicate_key
@@ -268,6 +269,8 @@ class StudyConfig(_Strict):
     @field_validator("target_class")
     @classmethod
     def _target_in_classes(cls, value: str, info: ValidationInfo) -> str:
+        if (problem := component_problem(value)) is not None:  # it becomes train/<target_class>/ and <name>_<class>
+            raise ValueError(f"{problem}; it names a folder, so it must be one plain name")
         data = info.data.get("data")
         if data is not None and data.classes is not None and value not in data.classes:
             raise ValueError(f"{value!r} is not in data.classes {data.classes}")

@@ -14,6 +14,7 @@ from generation.dataset.rendering import BODIES
 from generation.errors import PoseDataError
 from generation.poses import iter_pose_files, load_poses
 from generation.render import RenderError, parse_views
+from generation.safe_names import check_component
 from generation.writers import FRAME_FORMATS, write_contact_sheet, write_mp4
 from optimizer.cli.app import app
 
@@ -54,7 +55,9 @@ def render(
     previews = out.parent / f"{out.name}_previews"
     jobs, labels = [], []
     for seq in clips:
-        stem = Path(seq.source).stem
+        stem = check_component(Path(seq.source).stem, "file name", seq.source)  # label and stem become folders
+        if seq.label:
+            check_component(seq.label, "label", seq.source)
         for view in view_list:
             video = f"{stem}__{view.name.replace(':', '_')}"
             jobs.append(ClipJob(seq.joints, view, seed, out / (seq.label or "unlabelled") / video, seq.fps))
