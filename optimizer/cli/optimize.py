@@ -11,7 +11,8 @@ from optimizer.cli.app import app
 from optimizer.cli.common import existing_storage, make_console, quiet_optuna, storage_option, study_config
 from optimizer.config import ConfigError, load_config
 from optimizer.study import StudyPaths, format_table, make_scorer, open_storage, prepare_study, run_study, trials_table
-from optimizer.urls import public_url
+from optimizer.study.journal_repair import journal_note
+from optimizer.urls import journal_path, public_url
 
 
 @app.command("optimize")
@@ -61,6 +62,8 @@ def status(
 ) -> None:
     """Print the trials of a study: params, metrics, per-stage timings; the best trial is marked *."""
     loaded = load_existing_study(study, storage, studies_dir)
+    if storage is not None and (path := journal_path(storage)) is not None and (note := journal_note(path)):
+        typer.echo(note)  # torn (cut at the next write) or repaired; a damaged one was refused above
     typer.echo(format_table(trials_table(loaded)))
 
 
@@ -70,6 +73,6 @@ def load_existing_study(study: str, storage: str | None, studies_dir: Path | Non
     paths = StudyPaths.for_study(name, studies_dir)
     url = existing_storage(paths, storage)
     try:
-        return optuna.load_study(study_name=name, storage=open_storage(url))
+        return optuna.load_study(study_name=name, storage=open_storage(url, repair=False))  # reading never writes
     except KeyError:
         raise ConfigError(f"{public_url(url)}: study: no study named {name!r}") from None
