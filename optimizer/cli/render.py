@@ -12,6 +12,7 @@ from generation.body import read_model_file, resolve_model_file
 from generation.dataset import ClipJob, RenderSettings, render_and_write
 from generation.dataset.rendering import BODIES
 from generation.errors import PoseDataError
+from generation.partials import clear_incomplete, mark_incomplete, sweep_partials
 from generation.poses import iter_pose_files, load_poses
 from generation.render import RenderError, parse_views
 from generation.safe_names import check_component
@@ -53,6 +54,10 @@ def render(
     clips = [load_poses(f) for f in files]  # every input is validated before anything is written
     check_writable_dir(out)  # and the output before any rendering
     previews = out.parent / f"{out.name}_previews"
+    for root in (out, previews):  # what killed renders left (their owner is dead); a live render's entries stay
+        sweep_partials(root)
+    if mark_incomplete(out):
+        typer.echo(f"{out}: a previous render into it was killed before it finished; rendering every clip again")
     jobs, labels = [], []
     for seq in clips:
         stem = check_component(Path(seq.source).stem, "file name", seq.source)  # label and stem become folders
@@ -65,6 +70,7 @@ def render(
     kept: dict[Path, np.ndarray] = {}
     keep = (lambda job, frames: kept.__setitem__(job.clip_dir, frames)) if (mp4 or sheet) else None
     render_and_write(jobs, settings, on_clip=keep)
+    clear_incomplete(out)  # every clip folder is in place: TAO may read the root
     typer.echo(f"{len(jobs)} clips ({len(clips)} pose files x {len(view_list)} views) -> {out}")
     if mp4:
         for job in jobs:

@@ -24,6 +24,7 @@ from generation.poses import iter_pose_files
 from optimizer.config import ConfigError, StudyConfig
 from optimizer.scoring import Scorer
 from optimizer.study.journal_repair import RepairingJournalFileBackend, check_journal, repair_journal
+from optimizer.study.leftovers import clean_leftovers
 from optimizer.study.recovery import GRACE_PERIOD_S, HEARTBEAT_INTERVAL_S, MAX_RETRY
 from optimizer.study.samplers import make_pruner, make_sampler
 from optimizer.study.workspace import StudyPaths, discover_real_clips
@@ -139,6 +140,8 @@ def prepare_study(
         if config.search.ratio[0] == 0.0:  # the no-augmentation baseline comes first: every study compares with it
             w_low, w_high = config.search.weight
             study.enqueue_trial({"weight": (w_low + w_high) / 2, "ratio": 0.0}, user_attrs={"baseline": True})
+    # Before anything is written here: partial folders of killed writers would be taken for clips (and rejected).
+    clean_leftovers(study, paths, keep_trial_data=config.keep_trial_data, log=log)
     tracker = StudyTracker.setup(config, paths.root, study, log=log) if config.tracking.enabled else None
 
     for split in ("train", "val", "test"):
