@@ -2,8 +2,9 @@
 one, never a half-written one.
 
 Temporary entries are hidden siblings of their target (same filesystem, so the final rename is atomic) named
-`.<name>.autosynthda-tmp-<hex>`. TAO lists clip folders with os.listdir, which includes dot names, so a process
-killed hard can leave one behind that TAO would take for a clip: `sweep_partials` removes them.
+`.<name>.autosynthda-tmp-<pid>h<host>-<hex>`. TAO lists clip folders with os.listdir, which includes dot names, so a
+process killed hard can leave one behind that TAO would take for a clip: `sweep_partials` (generation.partials)
+removes those whose owner is dead.
 """
 
 from __future__ import annotations
@@ -18,9 +19,10 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from generation.errors import WriterError
+from generation.partials import OLD_TAG, TMP_TAG, owner_tag, sweep_partials
 
-TMP_TAG = ".autosynthda-tmp-"
-OLD_TAG = ".autosynthda-old-"
+__all__ = ["OLD_TAG", "TMP_TAG", "atomic_dir", "atomic_file", "check_writable_dir", "partial_sibling",
+           "sweep_partials", "write_text_atomic"]
 
 
 def _reason(exc: OSError) -> str:
@@ -48,7 +50,7 @@ def check_writable_dir(path: str | Path) -> Path:
             raise _unwritable(path, f"{blocker} is a file, not a directory") from None
         raise _unwritable(path, _reason(exc)) from None
     try:
-        fd, probe = tempfile.mkstemp(prefix=f".probe{TMP_TAG}", dir=path)
+        fd, probe = tempfile.mkstemp(prefix=f".probe{TMP_TAG}{owner_tag()}", dir=path)
         os.close(fd)
         os.unlink(probe)
     except OSError as exc:
@@ -57,7 +59,13 @@ def check_writable_dir(path: str | Path) -> Path:
 
 
 def _sibling(path: Path, tag: str, suffix: str = "") -> Path:
-    return path.with_name(f".{path.name}{tag}{uuid.uuid4().hex[:12]}{suffix}")
+    # The owner (pid, host) in the name lets a later sweep tell a dead writer's leftover from a live one's.
+    return path.with_name(f".{path.name}{tag}{owner_tag()}{uuid.uuid4().hex[:12]}{suffix}")
+
+
+def partial_sibling(path: str | Path) -> Path:
+    """A fresh temporary name beside `path` that sweep_siblings(path) removes once its owner is dead."""
+    return _sibling(Path(path), TMP_TAG)
 
 
 @contextmanager
@@ -136,25 +144,6 @@ def atomic_dir(path: str | Path) -> Iterator[Path]:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-
-
-def sweep_partials(root: str | Path) -> list[Path]:
-    """Remove temp/old entries left under `root` by a killed writer; returns what was removed.
-
-    Only call when no writer is running on `root`: a live writer's temp folder looks the same.
-    """
-    root = Path(root)
-    found = sorted(p for p in root.rglob(".*") if TMP_TAG in p.name or OLD_TAG in p.name)
-    removed: list[Path] = []
-    for p in found:
-        if any(parent in removed for parent in p.parents):
-            continue
-        if p.is_dir() and not p.is_symlink():
-            shutil.rmtree(p, ignore_errors=True)
-        else:
-            p.unlink(missing_ok=True)
-        removed.append(p)
-    return removed
 
 
 def write_text_atomic(path: str | Path, text: str) -> Path:

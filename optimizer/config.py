@@ -9,12 +9,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationIn
 
 from generation.choices import Appearance, BlendMethod, Body, FrameFormat, MixMode
 from generation.dataset.settings import RenderSettings
+from generation.safe_names import component_problem
 from optimizer.errors import ConfigError  # noqa: F401 - re-exported: config errors are raised here
 from optimizer.samplers.factory import PrunerName, SamplerName
 from optimizer.samplers.options import LegacyOptions, SpsaOptions
 from optimizer.scoring.factory import ScorerKind
 from optimizer.scoring.protocol import Metric
 from optimizer.scoring.tao.config import TaoConfig
+from optimizer.yaml_keys import find_duplicate_key
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -215,6 +217,8 @@ class StudyConfig(_Strict):
     @field_validator("target_class")
     @classmethod
     def _target_in_classes(cls, value: str, info: ValidationInfo) -> str:
+        if (problem := component_problem(value)) is not None:  # it becomes train/<target_class>/ and <name>_<class>
+            raise ValueError(f"{problem}; it names a folder, so it must be one plain name")
         data = info.data.get("data")
         if data is not None and data.classes is not None and value not in data.classes:
             raise ValueError(f"{value!r} is not in data.classes {data.classes}")
@@ -240,7 +244,11 @@ def load_config(path: str | Path, **overrides: object) -> StudyConfig:
     if not path.is_file():
         raise ConfigError(f"{path}: file: does not exist")
     try:
-        raw = yaml.safe_load(path.read_text()) or {}
+        text = path.read_text()
+        if (dup := find_duplicate_key(text)) is not None:  # safe_load would keep the last one silently
+            raise ConfigError(f"{path}: {dup.key}: duplicate key (lines {dup.first_line} and {dup.second_line}); "
+                              "keep one")
+        raw = yaml.safe_load(text) or {}
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: yaml: {' '.join(str(exc).split())}") from None
     if not isinstance(raw, dict):

@@ -20,8 +20,12 @@ def psycopg2_url(url: str) -> str:
 
 
 def journal_path(url: str) -> Path | None:
-    """The file of a journal:///path storage URL; None for any other URL."""
-    return Path(url.removeprefix("journal:").removeprefix("//")) if url.startswith("journal:") else None
+    """The file of a journal:///path storage URL; None for any other URL. journal:////abs (an absolute path pasted
+    after journal:///) is /abs, not //abs, which POSIX keeps as written and would show in every message."""
+    if not url.startswith("journal:"):
+        return None
+    path = url.removeprefix("journal:").removeprefix("//")
+    return Path("/" + path.lstrip("/") if path.startswith("/") else path)
 
 
 def is_served(uri: str) -> bool:

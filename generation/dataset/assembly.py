@@ -26,6 +26,7 @@ from generation.errors import AutoSynthDaError
 from generation.pairs.bank import PairBank, file_digest
 from generation.poses.io import load_poses
 from generation.render import parse_views
+from generation.safe_names import check_component
 
 REAL_FORMAT = 1
 
@@ -113,6 +114,7 @@ def assemble_trial(
     """Build the trial's dataset: every real clip (linked, not copied) plus round(ratio x real train clips of the
     target) synthetic clips in train/<target_class>, drawn from the bank and the views with a seeded generator."""
     trial_dir = Path(trial_dir)
+    check_component(target_class, "target_class")  # becomes train/<target_class>/
     if target_class not in real.label_map:
         known = ", ".join(real.label_map)
         raise DatasetError(f"target_class: {target_class!r} is not a class of the dataset ({known})")

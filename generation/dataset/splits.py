@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from generation.errors import AutoSynthDaError
+from generation.safe_names import check_component
 
 SPLITS = ("train", "val", "test")
 
@@ -62,6 +63,8 @@ def split_clips(
     """
     by_class: dict[str, list[RealClip]] = defaultdict(list)
     for clip in clips:
+        check_component(clip.label, "label", clip.path)  # both become <split>/<label>/<name>/ folders
+        check_component(clip.name, "file name", clip.path)
         by_class[clip.label].append(clip)
     out: dict[str, list[RealClip]] = {s: [] for s in SPLITS}
     for label in sorted(by_class):

@@ -10,6 +10,7 @@ from pathlib import Path
 from PIL import Image
 
 from generation.errors import AutoSynthDaError
+from generation.partials import INCOMPLETE
 
 FRAME_SUFFIXES = (".png", ".jpg", ".jpeg")
 _DIGITS = re.compile(r"^(\d+)$")
@@ -47,6 +48,8 @@ def check_tao_layout(
     root = Path(root)
     if not root.is_dir():
         raise LayoutError(f"{root}: dataset root: does not exist")
+    if (root / INCOMPLETE).exists():
+        raise LayoutError(f"{root}: dataset root: {INCOMPLETE}: a command filling it was killed; rerun it")
     classes = sorted(p.name for p in root.iterdir() if p.is_dir())
     expected = sorted(label_map)
     if classes != expected:

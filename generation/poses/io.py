@@ -8,6 +8,7 @@ from pathlib import Path
 from generation.choices import PoseFormat, names
 from generation.errors import PoseDataError
 from generation.poses.sequence import PoseSequence
+from generation.safe_names import check_component
 
 FORMATS: tuple[str, ...] = names(PoseFormat)
 POSE_SUFFIXES = (".npz", ".npy", ".bvh", ".txt", ".json")
@@ -68,6 +69,7 @@ def load_poses(path: str | Path, *, fmt: str = "auto", label: str | None = None)
     resolved = detect_format(path) if fmt == "auto" else fmt
     seq = _loader(resolved)(path)
     if label is not None:
+        check_component(label, "label", path)  # it becomes <class>/ folders when rendered or studied
         seq = seq.with_joints(seq.joints, label=label)
     return seq
 

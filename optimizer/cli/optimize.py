@@ -64,9 +64,13 @@ def status(
     studies_dir: Path | None = typer.Option(None, "--studies-dir", help="Where studies/<name>/ state is."),
 ) -> None:
     """Print the trials of a study: params, metrics, per-stage timings; the best trial is marked *."""
+    from optimizer.study.journal_repair import journal_note
     from optimizer.study.status import format_table, trials_table
+    from optimizer.urls import journal_path
 
     loaded = load_existing_study(study, storage, studies_dir)
+    if storage is not None and (path := journal_path(storage)) is not None and (note := journal_note(path)):
+        typer.echo(note)  # torn (cut at the next write) or repaired; a damaged one was refused above
     typer.echo(format_table(trials_table(loaded)))
 
 
@@ -81,7 +85,7 @@ def load_existing_study(study: str, storage: str | None, studies_dir: Path | Non
     paths = StudyPaths.for_study(name, studies_dir)
     url = existing_storage(paths, storage)
     try:
-        return optuna.load_study(study_name=name, storage=open_storage(url))
+        return optuna.load_study(study_name=name, storage=open_storage(url, repair=False))  # reading never writes
     except KeyError:
         raise ConfigError(f"{public_url(url)}: study: no study named {name!r}") from None
 

@@ -35,8 +35,10 @@ def render(
     from generation.body import read_model_file, resolve_model_file
     from generation.dataset import BODIES, ClipJob, RenderSettings, render_and_write
     from generation.errors import PoseDataError
+    from generation.partials import clear_incomplete, mark_incomplete, sweep_partials
     from generation.poses import iter_pose_files, load_poses
     from generation.render import RenderError, parse_views
+    from generation.safe_names import check_component
     from generation.writers import write_contact_sheet, write_mp4
 
     files = iter_pose_files(poses)
@@ -52,9 +54,15 @@ def render(
     clips = [load_poses(f) for f in files]  # every input is validated before anything is written
     check_writable_dir(out)  # and the output before any rendering
     previews = out.parent / f"{out.name}_previews"
+    for root in (out, previews):  # what killed renders left (their owner is dead); a live render's entries stay
+        sweep_partials(root)
+    if mark_incomplete(out):
+        typer.echo(f"{out}: a previous render into it was killed before it finished; rendering every clip again")
     jobs, labels = [], []
     for seq in clips:
-        stem = Path(seq.source).stem
+        stem = check_component(Path(seq.source).stem, "file name", seq.source)  # label and stem become folders
+        if seq.label:
+            check_component(seq.label, "label", seq.source)
         for view in view_list:
             video = f"{stem}__{view.name.replace(':', '_')}"
             jobs.append(ClipJob(seq.joints, view, seed, out / (seq.label or "unlabelled") / video, seq.fps))
@@ -62,6 +70,7 @@ def render(
     kept: dict[Path, np.ndarray] = {}
     keep = (lambda job, frames: kept.__setitem__(job.clip_dir, frames)) if (mp4 or sheet) else None
     render_and_write(jobs, settings, on_clip=keep)
+    clear_incomplete(out)  # every clip folder is in place: TAO may read the root
     typer.echo(f"{len(jobs)} clips ({len(clips)} pose files x {len(view_list)} views) -> {out}")
     if mp4:
         for job in jobs:

@@ -9,15 +9,16 @@ clip list is checked against the trial's stored manifest.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from pathlib import Path
 
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
+from generation.atomic import partial_sibling
 from generation.dataset import LayoutReport, TrialManifest, assemble_trial, check_tao_layout
 from generation.errors import AutoSynthDaError
+from generation.partials import sweep_siblings
 from optimizer.samplers import trial_crn_seed
 from optimizer.study.objective import trial_generation_seed
 from optimizer.study.setup import PreparedStudy
@@ -60,8 +61,8 @@ def export_trial(prepared: PreparedStudy, trial: FrozenTrial, out: Path) -> tupl
     cfg = prepared.config
     record = TrialRecord.from_frozen(trial)
     weight, ratio = record.weight, record.ratio
-    staging = out.with_name(f".{out.name}.export-{os.getpid()}")
-    shutil.rmtree(staging, ignore_errors=True)
+    sweep_siblings(out)  # a killed export's staging folder (its owner is dead); a live one's stays
+    staging = partial_sibling(out)
     try:
         manifest = assemble_trial(
             staging, prepared.real, prepared.bank, target_class=cfg.target_class, weight=weight, ratio=ratio,

@@ -23,6 +23,7 @@ from generation.poses import iter_pose_files
 from optimizer.config import ConfigError, StudyConfig
 from optimizer.samplers import make_pruner, make_sampler
 from optimizer.samplers.factory import FINITE_DIFFERENCE
+from optimizer.study.leftovers import clean_leftovers
 from optimizer.study.paths import StudyPaths
 from optimizer.study.recovery import reap
 from optimizer.study.storage import open_storage
@@ -95,6 +96,8 @@ def prepare_study(
         if config.search.ratio[0] == 0.0:  # the no-augmentation baseline comes first: every study compares with it
             w_low, w_high = config.search.weight
             study.enqueue_trial({WEIGHT: (w_low + w_high) / 2, RATIO: 0.0}, user_attrs={UserAttr.BASELINE: True})
+    # Before anything is written here: partial folders of killed writers would be taken for clips (and rejected).
+    clean_leftovers(study, paths, keep_trial_data=config.keep_trial_data, log=log)
     tracker = None
     if config.tracking.enabled:
         from optimizer.tracking import StudyTracker  # MLflow is heavy: only when tracking

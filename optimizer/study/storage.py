@@ -6,21 +6,26 @@ import warnings
 
 import optuna
 from optuna.storages import JournalStorage, RDBStorage, RetryHeartbeatStaleTrialCallback
-from optuna.storages.journal import JournalFileBackend
 
 from optimizer.errors import ConfigError
+from optimizer.study.journal_repair import RepairingJournalFileBackend, check_journal, repair_journal
 from optimizer.study.paths import StudyPaths
 from optimizer.study.recovery import GRACE_PERIOD_S, HEARTBEAT_INTERVAL_S, MAX_RETRY
 from optimizer.urls import journal_path, psycopg2_url
 
 
-def open_storage(url: str) -> optuna.storages.BaseStorage:
+def open_storage(url: str, *, repair: bool = True) -> optuna.storages.BaseStorage:
     """sqlite:///path or postgresql://... (RDB, with heartbeats) or journal:///path (a journal file: many processes
-    on one machine, or on a filesystem with working locks)."""
+    on one machine, or on a filesystem with working locks). A journal's torn tail is cut first (repair=False: only
+    checked, for commands that only read); a damaged middle line is refused."""
     if (path := journal_path(url)) is not None:
         if not path.parent.is_dir():
             raise ConfigError(f"--storage: {url}: folder {path.parent} does not exist")
-        return JournalStorage(JournalFileBackend(str(path)))
+        if repair:
+            repair_journal(path)
+        elif path.is_file():
+            check_journal(path)
+        return JournalStorage(RepairingJournalFileBackend(str(path)))
     if not url.startswith(("sqlite", "postgresql", "mysql")):
         raise ConfigError(f"--storage: {url!r} is not a storage URL (sqlite:///..., postgresql://..., journal:///...)")
     url = psycopg2_url(url)

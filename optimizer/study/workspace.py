@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from generation.dataset import RealClip
 from generation.poses import iter_pose_files, load_poses
+from generation.safe_names import check_component
 from optimizer.config import ConfigError, StudyConfig
 
 
@@ -13,7 +14,8 @@ def discover_real_clips(config: StudyConfig) -> list[RealClip]:
     clips = []
     for path in iter_pose_files(config.data.real):
         seq = load_poses(path)
-        label = seq.label or path.parent.name
+        label = check_component(seq.label or path.parent.name, "label", path)  # becomes real/<split>/<label>/
+        check_component(path.stem, "file name", path)
         if config.data.classes is None or label in config.data.classes:
             clips.append(RealClip(path, label, str(seq.meta.get("take", ""))))
     found = sorted({c.label for c in clips})

@@ -76,3 +76,25 @@ def test_cli_errors_are_one_line_and_write_nothing(tmp_path, autosynthda):
     done = autosynthda("optimize", write(tmp_path), "--trials", "0", "--studies-dir", tmp_path / "studies")
     assert done.returncode == 2 and "--trials: must be >= 1" in done.stderr
     assert not (tmp_path / "studies").exists()
+
+
+@pytest.mark.parametrize(
+    ("text", "key", "lines"),
+    [
+        ("name: demo\ntarget_class: fall\ndata:\n  real: generation/samples/data\ntarget_class: jump\n",
+         "target_class", (2, 5)),
+        ("name: demo\ntarget_class: fall\ndata:\n  real: generation/samples/data\nsearch:\n  trials: 4\n  seed: 1\n"
+         "  trials: 40\n", "search.trials", (6, 8)),
+        ("name: demo\ntarget_class: fall\ndata: {real: generation/samples/data, real: generation}\n", "data.real", (3, 3)),
+    ],
+)
+def test_duplicate_yaml_key_is_refused_naming_both_lines(tmp_path, autosynthda, text, key, lines):
+    """PyYAML keeps the last of two equal keys: `target_class: fall` then `jump` ran a jump study."""
+    path = tmp_path / "demo.yaml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert str(info.value) == f"{path}: {key}: duplicate key (lines {lines[0]} and {lines[1]}); keep one"
+    done = autosynthda("optimize", path, "--studies-dir", tmp_path / "studies")
+    assert done.returncode == 2 and done.stderr.strip() == f"error: {info.value}"
+    assert not (tmp_path / "studies").exists()

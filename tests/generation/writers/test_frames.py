@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import numpy as np
@@ -120,6 +121,9 @@ def test_sweep_partials_removes_what_a_killed_writer_left(tmp_path, smooth_clip)
     write_frame_folder(smooth_clip(), tmp_path / "walk" / "v0")
     (tmp_path / "walk" / ".v1.autosynthda-tmp-abc" / "rgb").mkdir(parents=True)
     (tmp_path / ".sheet.autosynthda-tmp-abc.png").write_bytes(b"x")
+    past = time.time() - 2 * 3600  # names without an owner pid are removed once untouched for an hour
+    for path in (tmp_path / "walk" / ".v1.autosynthda-tmp-abc", tmp_path / ".sheet.autosynthda-tmp-abc.png"):
+        os.utime(path, (past, past))
     removed = sweep_partials(tmp_path)
     assert sorted(p.name for p in removed) == [".sheet.autosynthda-tmp-abc.png", ".v1.autosynthda-tmp-abc"]
     assert os.listdir(tmp_path / "walk") == ["v0"]

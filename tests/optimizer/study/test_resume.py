@@ -82,7 +82,7 @@ def test_sigkill_mid_trial_then_rerun_finishes_the_rest(fast_study, storage):
     paths = StudyPaths.for_study("fast", studies)
     proc = subprocess.Popen(command(path, studies, 3, storage), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     killed = None
-    deadline = time.monotonic() + 240
+    deadline = time.monotonic() + 900  # a cap for a loaded machine, not a timing
     try:
         while time.monotonic() < deadline and proc.poll() is None:
             # Trial 0's folder exists only once the run has created the study: polling earlier would race it to
@@ -95,7 +95,7 @@ def test_sigkill_mid_trial_then_rerun_finishes_the_rest(fast_study, storage):
                 running = [t for t in trials if t.state == TrialState.RUNNING and t.params]
                 if trials and trials[0].state == TrialState.COMPLETE and running:
                     os.kill(proc.pid, signal.SIGKILL)
-                    killed = running[0]
+                    killed = True
                     break
             time.sleep(0.05)
     finally:
@@ -104,6 +104,12 @@ def test_sigkill_mid_trial_then_rerun_finishes_the_rest(fast_study, storage):
         proc.wait()
     assert killed is not None, "never saw a running trial after the first completed one"
     study, _ = load(studies, storage)
+    # The victim is what the storage holds RUNNING after the kill: the trial seen running just before may have
+    # finished in between (the worker then died in the next one, or between trials).
+    running = [t for t in study.trials if t.state == TrialState.RUNNING]
+    if not running:
+        pytest.skip("the kill landed between two trials: nothing to re-queue (covered by test_recovery_orphans)")
+    killed = running[0]
     done_before = {t.number: t.datetime_complete for t in study.trials if t.state == TrialState.COMPLETE}
     bank_mtime = (paths.pairs / "manifest.json").stat().st_mtime_ns
 
@@ -115,7 +121,10 @@ def test_sigkill_mid_trial_then_rerun_finishes_the_rest(fast_study, storage):
     assert len(finished) == 3
     assert study.trials[killed.number].state == TrialState.FAIL
     retry = [t for t in study.trials if t.user_attrs.get("retry_of") == killed.number]
-    assert len(retry) == 1 and retry[0].state == TrialState.COMPLETE and retry[0].params == killed.params
+    # The retry evaluates the point the killed trial was given; killed between its suggests, that trial holds only
+    # the weight, and the retry keeps it and draws the ratio.
+    assert len(retry) == 1 and retry[0].state == TrialState.COMPLETE and set(retry[0].params) == {"weight", "ratio"}
+    assert killed.params.items() <= retry[0].params.items()
     assert {n: study.trials[n].datetime_complete for n in done_before} == done_before  # not rerun
     assert (paths.pairs / "manifest.json").stat().st_mtime_ns == bank_mtime
     status = subprocess.run([sys.executable, "-m", "optimizer.cli", "status", "fast", "--studies-dir", str(studies),
