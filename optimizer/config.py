@@ -40,6 +40,13 @@ class DataConfig(_Strict):
     classes: list[str] | None = None  # None: every class found
     synthetic: Path | None = None
 
+    @field_validator("classes")
+    @classmethod
+    def _two_classes_at_least(cls, value: list[str] | None) -> list[str] | None:
+        if value is not None and len(set(value)) < 2:  # a recogniser of one class scores 1.000 whatever it learns
+            raise ValueError(f"a study needs at least 2 classes to tell apart, got {value}")
+        return value
+
 
 class PairsConfig(_Strict):
     mode: Literal["real-real", "real-synth"] = "real-real"
@@ -61,6 +68,17 @@ class RenderConfig(_Strict):
     appearance: Literal["synthda", "randomized"] = "synthda"
     body: Literal["mannequin", "smpl"] = "mannequin"
     smpl_model_dir: Path | None = None
+
+    @field_validator("real_views", "synthetic_views")
+    @classmethod
+    def _known_views(cls, value: str) -> str:
+        from generation.render import RenderError, parse_views
+
+        try:
+            parse_views(value)  # here, not after the storage, pair bank and real renders exist
+        except RenderError as exc:
+            raise ValueError(str(exc)) from None
+        return value
 
     @model_validator(mode="before")
     @classmethod

@@ -10,6 +10,7 @@ import typer
 
 from generation.writers import write_frame_folders
 from optimizer.cli.app import app
+from optimizer.cli.checks import check_device
 
 bench_app = typer.Typer(no_args_is_help=True, help="Benchmarks; each writes a markdown table under bench/results/.")
 app.add_typer(bench_app, name="bench")
@@ -25,6 +26,7 @@ def bench_render(
     """Frames/s of 224x224, 32-frame clips: rendering alone, and rendering + writing JPG / PNG frame folders."""
     from generation.render.bench import run_render_benchmark
 
+    check_device(device)
     if threads:
         torch.set_num_threads(threads)
     resolved = ("cuda" if torch.cuda.is_available() else "cpu") if device == "auto" else device

@@ -16,6 +16,7 @@ import torch
 import typer
 
 from optimizer.cli.app import app
+from optimizer.cli.checks import check_device, check_gpu
 from optimizer.cli.common import make_console, quiet_optuna, storage_option, study_config
 from optimizer.config import ConfigError
 from optimizer.study import StudyPaths, finished_trials, make_scorer, prepare_study, run_study
@@ -32,6 +33,7 @@ def setup(
     tracking: bool | None = typer.Option(None, "--tracking/--no-tracking", help="MLflow review (default: on)."),
 ) -> None:
     """Create the study's storage, study, MLflow experiment, pair bank and real renders once (re-running is a no-op)."""
+    check_device(device)
     config = study_config(study_file, target_class=target_class, tracking=tracking)
     quiet_optuna()
     _, say = make_console()
@@ -58,6 +60,7 @@ def worker(
     ),
 ) -> None:
     """Run trials of a set-up study until its budget of finished trials is reached, alongside any other workers."""
+    check_gpu(gpu)
     config = study_config(study_file, target_class=target_class, trials=trials, runtime=runtime, tracking=tracking,
                           gpu=gpu)
     if threads is not None:

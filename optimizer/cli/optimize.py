@@ -8,6 +8,7 @@ import optuna
 import typer
 
 from optimizer.cli.app import app
+from optimizer.cli.checks import check_device
 from optimizer.cli.common import existing_storage, make_console, quiet_optuna, storage_option, study_config
 from optimizer.config import ConfigError, load_config
 from optimizer.study import StudyPaths, format_table, make_scorer, open_storage, prepare_study, run_study, trials_table
@@ -28,6 +29,7 @@ def optimize(
     tracking: bool | None = typer.Option(None, "--tracking/--no-tracking", help="MLflow review (default: on)."),
 ) -> None:
     """Run (or resume) a study until it has --trials finished trials, then print the table and the best (w, r)."""
+    check_device(device)
     config = study_config(study_file, target_class=target_class, trials=trials, runtime=runtime, tracking=tracking)
     quiet_optuna()
     console, say = make_console()

@@ -8,6 +8,7 @@ import typer
 from optuna.trial import TrialState
 
 from optimizer.cli.app import app
+from optimizer.cli.checks import check_device
 from optimizer.cli.common import existing_storage, make_console, quiet_optuna, storage_option, study_config
 from optimizer.config import ConfigError
 from optimizer.study import StudyPaths, make_scorer, prepare_study
@@ -26,6 +27,7 @@ def select(
 ) -> None:
     """Score the best --top points again with --seeds seeds no trial used; the best mean is chosen. Stored in the
     study (an interrupted run resumes) and shown by `autosynthda status`."""
+    check_device(device)
     if top < 1:
         raise ConfigError(f"--top: must be >= 1, got {top}")
     if seeds < 2:

@@ -61,4 +61,7 @@ def discover_real_clips(config: StudyConfig) -> list[RealClip]:
     missing = sorted(set(config.data.classes or []) - set(found))
     if missing:
         raise ConfigError(f"{config.data.real}: data.classes: no real clips of {', '.join(map(repr, missing))}")
+    if len(found) < 2:  # a recogniser of one class scores 1.000 whatever it learns
+        raise ConfigError(f"{config.data.real}: data.real: holds clips of one class only ({found[0]!r}); "
+                          "a study needs at least 2 classes to tell apart")
     return clips
