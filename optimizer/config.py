@@ -306,7 +306,12 @@ def load_config(path: str | Path, **overrides: object) -> StudyConfig:
     if not path.is_file():
         raise ConfigError(f"{path}: file: does not exist")
     try:
-        raw = yaml.safe_load(path.read_text()) or {}
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        byte = f"byte {exc.object[exc.start]:#04x} at offset {exc.start}"
+        raise ConfigError(f"{path}: file: not UTF-8 text ({byte})") from None
+    try:
+        raw = yaml.safe_load(text) or {}
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: yaml: {' '.join(str(exc).split())}") from None
     if not isinstance(raw, dict):

@@ -17,7 +17,7 @@ import typer
 
 from optimizer.cli.app import app
 from optimizer.cli.checks import check_device, check_gpu
-from optimizer.cli.common import make_console, quiet_optuna, storage_option, study_config
+from optimizer.cli.common import existing_storage, make_console, quiet_optuna, storage_option, study_config
 from optimizer.config import ConfigError
 from optimizer.study import StudyPaths, finished_trials, make_scorer, prepare_study, run_study
 from optimizer.urls import public_url
@@ -75,6 +75,7 @@ def worker(
     if seed is None:
         seed = config.search.seed + 1 + zlib.crc32(f"{socket.gethostname()}:{os.getpid()}".encode()) % 1_000_000
     paths = StudyPaths.for_study(config.name, studies_dir)
+    existing_storage(paths, storage)  # a worker joins a set-up study; it never creates one
     scorer = make_scorer(config, device)
     prepared = prepare_study(config, paths=paths, storage=storage, device=device, log=lambda _: None, worker=True,
                              sampler_seed=seed)

@@ -9,9 +9,9 @@ import typer
 
 from generation.atomic import atomic_file
 from generation.blend import BLEND_METHODS, MIX_MODES, align_pair
-from generation.errors import BlendError
 from generation.poses import FORMATS, load_poses
 from optimizer.cli.app import app
+from optimizer.cli.checks import check_out_file
 
 
 @app.command("mix")
@@ -26,8 +26,7 @@ def mix(
     other_format: str = typer.Option("auto", "--other-format", help=f"Format of --other: {', '.join(FORMATS)}."),
 ) -> None:
     """Blend --real with --other at --weight and write the (T, 22, 3) float64 result."""
-    if out.suffix != ".npy":
-        raise BlendError(f"{out}: --out: must end in .npy")
+    check_out_file(out, suffix=".npy")
     pair = align_pair(load_poses(real, fmt=real_format), load_poses(other, fmt=other_format), mode)
     blended = pair.blend(weight, method)
     with atomic_file(out) as tmp, open(tmp, "wb") as fh:

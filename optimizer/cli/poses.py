@@ -19,6 +19,7 @@ from generation.poses import (
     save_canonical,
 )
 from optimizer.cli.app import app
+from optimizer.cli.checks import check_out_dir, check_out_file
 
 if TYPE_CHECKING:
     from generation.extract import ReportRow
@@ -39,10 +40,10 @@ def convert(
         files = iter_pose_files(src)
         if not files:
             raise PoseDataError(src, "path", "no pose files found in this folder")
+        check_out_dir(out)
         targets = [(f, out / f.relative_to(src).with_suffix(".npz")) for f in files]
     else:
-        if out.suffix != ".npz":
-            raise PoseDataError(out, "--out", "must end in .npz")
+        check_out_file(out, suffix=".npz")
         targets = [(src, out)]
     # Load everything first so a bad file fails before anything is written.
     converted = [(load_poses(f, fmt=fmt, label=label), dst) for f, dst in targets]

@@ -16,7 +16,7 @@ from generation.poses import iter_pose_files, load_poses
 from generation.render import RenderError, parse_views
 from generation.writers import FRAME_FORMATS, write_contact_sheet, write_mp4
 from optimizer.cli.app import app
-from optimizer.cli.checks import check_device
+from optimizer.cli.checks import check_device, check_size
 
 
 @app.command("render")
@@ -41,6 +41,7 @@ def render(
     <out> holds only class folders, so it can be given to TAO as a dataset root; previews go beside it.
     """
     check_device(device)
+    check_size(size)
     files = iter_pose_files(poses)
     if not files:
         raise PoseDataError(poses, "path", "no pose files found")

@@ -26,6 +26,7 @@ from optimizer.config import ConfigError, StudyConfig
 from optimizer.scoring import Scorer
 from optimizer.study.recovery import GRACE_PERIOD_S, HEARTBEAT_INTERVAL_S, MAX_RETRY
 from optimizer.study.samplers import make_pruner, make_sampler
+from optimizer.study.storage_checks import check_sqlite, engine_connect_args, storage_errors
 from optimizer.study.workspace import StudyPaths, discover_real_clips
 from optimizer.tracking import StudyTracker
 from optimizer.urls import journal_path, psycopg2_url, public_url
@@ -85,11 +86,12 @@ def open_storage(url: str) -> optuna.storages.BaseStorage:
         return JournalStorage(JournalFileBackend(str(path)))
     if not url.startswith(("sqlite", "postgresql", "mysql")):
         raise ConfigError(f"--storage: {url!r} is not a storage URL (sqlite:///..., postgresql://..., journal:///...)")
-    url = psycopg2_url(url)
-    engine_kwargs: dict = {"pool_pre_ping": True}
+    check_sqlite(url)
+    given, url = url, psycopg2_url(url)
+    engine_kwargs: dict = {"pool_pre_ping": True, "connect_args": engine_connect_args(url)}
     if url.startswith("sqlite"):  # several local workers on one file: wait for the lock instead of failing
         engine_kwargs = {"connect_args": {"timeout": 60}}
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), storage_errors(given):
         # Heartbeats are "experimental" in Optuna 5 yet the documented way to recover crashed trials.
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         return RDBStorage(
@@ -118,8 +120,9 @@ def prepare_study(
     fresh database race); sampler_seed replaces search.seed for the sampler (each worker its own).
     """
     splits = split_clips(discover_real_clips(config), seed=config.split_seed)
-    paths.root.mkdir(parents=True, exist_ok=True)
     url = storage or paths.default_storage
+    if storage is None:
+        paths.root.mkdir(parents=True, exist_ok=True)  # the default SQLite file lives there
     sampler = make_sampler(config.search.sampler, _sampler_seed(config, sampler_seed), config.search)
     pruner = make_pruner(config.search.pruner)
     if worker:
@@ -129,6 +132,7 @@ def prepare_study(
             study_name=config.name, storage=open_storage(url), direction="maximize", sampler=sampler, pruner=pruner,
             load_if_exists=True,
         )
+    paths.root.mkdir(parents=True, exist_ok=True)  # only now: a --storage that cannot be opened leaves no folder
     if not worker and not study.trials:
         study.set_user_attr("config", config.model_dump(mode="json"))
         if config.search.ratio[0] == 0.0:  # the no-augmentation baseline comes first: every study compares with it

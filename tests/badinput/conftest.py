@@ -109,3 +109,83 @@ def scratch(tmp_path, monkeypatch) -> Path:
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("AUTOSYNTHDA_STORAGE", raising=False)
     return tmp_path
+
+
+# --- pose files made in the scratch folder (the row tables import these) -------------------------------------------
+
+TINY_BVH = """HIERARCHY
+ROOT Root
+{
+  OFFSET 0 0 0
+  CHANNELS 6 Xposition Yposition Zposition Zrotation Xrotation Yrotation
+  JOINT Mid
+  {
+    OFFSET 0 2 0
+    CHANNELS 3 Xrotation Yrotation Zrotation
+    End Site
+    {
+      OFFSET 1 0 0
+    }
+  }
+}
+MOTION
+Frames: 3
+Frame Time: 0.5
+1 2 3 0 0 0 0 0 0
+0 0 0 90 0 0 0 90 0
+0 0 0 0 90 0 0 0 90
+"""
+
+
+def good_clip(tmp: Path, name: str = "good.npz") -> Path:
+    path = tmp / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes((SAMPLES / "fall_Boxing_Toes_00.npz").read_bytes())
+    return path
+
+
+def canonical_with(tmp: Path, name: str, **changes) -> Path:
+    """The good canonical clip with some arrays replaced (None: the key removed)."""
+    import numpy as np
+
+    with np.load(SAMPLES / "fall_Boxing_Toes_00.npz", allow_pickle=False) as npz:
+        data = {key: npz[key] for key in npz.files}
+    for key, value in changes.items():
+        if value is None:
+            data.pop(key)
+        else:
+            data[key] = value
+    path = tmp / name
+    np.savez(path, **data)
+    return path
+
+
+def good_joints():
+    import numpy as np
+
+    with np.load(SAMPLES / "fall_Boxing_Toes_00.npz", allow_pickle=False) as npz:
+        return np.array(npz["joints"])
+
+
+def text_file(tmp: Path, name: str, text: str = "hello, not poses\n") -> Path:
+    path = tmp / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+def array_file(tmp: Path, name: str, array) -> Path:
+    import numpy as np
+
+    path = tmp / name
+    np.save(path, array)
+    return path
+
+
+def strided_file(tmp: Path, name: str, **arrays) -> Path:
+    import numpy as np
+
+    path = tmp / name
+    np.savez(path, **arrays)
+    return path
+
