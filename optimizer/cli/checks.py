@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from generation.errors import WriterError
@@ -73,3 +75,34 @@ def check_out_dir(path: Path, option: str = "--out") -> Path:
         raise WriterError(path, option, "is an existing file, not a folder")
     _writable_ancestor(path, option, path)
     return path
+
+
+def check_choice(value: str, known, option: str, what: str) -> str:
+    if value not in known:
+        raise ConfigError(f"{option}: unknown {what} {value!r} (known: {', '.join(known)})")
+    return value
+
+
+def check_views(views: str, seed: int, option: str = "--views") -> list:
+    from generation.render import RenderError, parse_views
+
+    try:
+        return parse_views(views, seed=seed)
+    except RenderError as exc:
+        raise ConfigError(f"{option}: {exc}") from None
+
+
+@contextmanager
+def removed_if_empty_on_error(path: Path) -> Iterator[Path]:
+    """Folders this run creates for path (path and missing parents) are removed again, when still empty, if the run
+    fails: a failed command leaves no empty --out behind. What existed before, and anything written, stays."""
+    missing = [p for p in (path, *path.parents) if not p.exists()]
+    try:
+        yield path
+    except BaseException:
+        for folder in missing:  # deepest first
+            try:
+                folder.rmdir()
+            except OSError:  # not empty (something was written) or never created
+                break
+        raise

@@ -8,6 +8,7 @@ create them on a fresh database.
 from __future__ import annotations
 
 import os
+import shlex
 import socket
 import zlib
 from pathlib import Path
@@ -40,8 +41,13 @@ def setup(
     paths = StudyPaths.for_study(config.name, studies_dir)
     prepared = prepare_study(config, paths=paths, storage=storage, device=device, log=say)
     url = public_url(storage or paths.default_storage)
+    # Every option that names the study or its state: a worker without them would build another study elsewhere.
+    command = ["autosynthda", "worker", str(study_file), "--storage", url]
+    command += ["--class", target_class] if target_class is not None else []
+    command += ["--studies-dir", str(studies_dir)] if studies_dir is not None else []
+    command += ["--no-tracking"] if tracking is False else []
     say(f"study {config.name} is set up in {url} ({finished_trials(prepared.study)}/{config.search.trials} trials "
-        f"finished); start workers with: autosynthda worker {study_file} --storage {url}")
+        f"finished); start workers with: {shlex.join(command)}")
 
 
 @app.command("worker")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from functools import partial
 from pathlib import Path
 
@@ -11,7 +12,9 @@ from rich.console import Console
 
 from optimizer.config import ConfigError, StudyConfig, load_config
 from optimizer.scoring.tao import RUNTIMES
+from optimizer.study.storage_checks import check_sqlite
 from optimizer.study.workspace import StudyPaths
+from optimizer.urls import journal_path
 
 STORAGE_ENV = "AUTOSYNTHDA_STORAGE"
 STORAGE_HELP = (
@@ -59,11 +62,20 @@ def existing_storage(paths: StudyPaths, storage: str | None) -> str:
     """--storage, else the study's default SQLite file, which must exist: reading a study never creates one."""
     if storage is None and not paths.database.is_file():
         raise ConfigError(f"{paths.root}: study: no study here yet (run `autosynthda optimize` first)")
-    return storage or paths.default_storage
+    url = storage or paths.default_storage
+    check_sqlite(url, must_exist=True)  # opening a missing SQLite file or journal would create an empty one
+    if (journal := journal_path(url)) is not None and not journal.is_file():
+        raise ConfigError(f"--storage: {url}: no such journal file (reading a study never creates one)")
+    return url
 
 
 def quiet_optuna() -> None:
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    from optimizer.cli.errors import DropInterruptedTrialLog
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)  # also creates Optuna's handler, which the filter goes on
+    for handler in logging.getLogger("optuna").handlers:
+        if not any(isinstance(f, DropInterruptedTrialLog) for f in handler.filters):
+            handler.addFilter(DropInterruptedTrialLog())
 
 
 def make_console() -> tuple[Console, partial]:

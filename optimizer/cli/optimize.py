@@ -10,6 +10,7 @@ import typer
 from optimizer.cli.app import app
 from optimizer.cli.checks import check_device
 from optimizer.cli.common import existing_storage, make_console, quiet_optuna, storage_option, study_config
+from optimizer.cli.errors import Interrupted
 from optimizer.config import ConfigError, load_config
 from optimizer.study import StudyPaths, format_table, make_scorer, open_storage, prepare_study, run_study, trials_table
 from optimizer.urls import public_url
@@ -40,7 +41,11 @@ def optimize(
     )
     scorer = make_scorer(config, device)  # before any rendering: a missing Docker daemon or image fails at once
     prepared = prepare_study(config, paths=paths, storage=storage, device=device, log=say)
-    summary = run_study(prepared, scorer, config.search.trials, console)
+    try:
+        summary = run_study(prepared, scorer, config.search.trials, console)
+    except KeyboardInterrupt:
+        say(format_table(trials_table(prepared.study)))
+        raise Interrupted(f"{config.name}: interrupted; finished trials are kept, the same command resumes") from None
     say(format_table(trials_table(prepared.study)))
     if summary.driver_overhead_s:
         mean = sum(summary.driver_overhead_s) / len(summary.driver_overhead_s)

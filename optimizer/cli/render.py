@@ -10,13 +10,19 @@ import typer
 from generation.atomic import check_writable_dir
 from generation.body import read_model_file, resolve_model_file
 from generation.dataset import ClipJob, RenderSettings, render_and_write
-from generation.dataset.rendering import BODIES
+from generation.dataset.rendering import APPEARANCES, BODIES
 from generation.errors import PoseDataError
 from generation.poses import iter_pose_files, load_poses
-from generation.render import RenderError, parse_views
+from generation.render import RenderError
 from generation.writers import FRAME_FORMATS, write_contact_sheet, write_mp4
 from optimizer.cli.app import app
-from optimizer.cli.checks import check_device, check_size
+from optimizer.cli.checks import (
+    check_choice,
+    check_device,
+    check_size,
+    check_views,
+    removed_if_empty_on_error,
+)
 
 
 @app.command("render")
@@ -42,6 +48,8 @@ def render(
     """
     check_device(device)
     check_size(size)
+    check_choice(fmt, FRAME_FORMATS, "--format", "frame format")
+    check_choice(appearance, APPEARANCES, "--appearance", "appearance")  # not silently the default look
     files = iter_pose_files(poses)
     if not files:
         raise PoseDataError(poses, "path", "no pose files found")
@@ -51,9 +59,15 @@ def render(
         read_model_file(resolve_model_file(smpl_model_dir))  # a missing or wrong model fails before any work
     settings = RenderSettings(size=size, fmt=fmt, appearance=appearance, device=device, body=body,
                               smpl_model_dir=str(smpl_model_dir) if smpl_model_dir else None)
-    view_list = parse_views(views, seed=seed)
+    view_list = check_views(views, seed)
     clips = [load_poses(f) for f in files]  # every input is validated before anything is written
-    check_writable_dir(out)  # and the output before any rendering
+    with removed_if_empty_on_error(out):
+        check_writable_dir(out)  # and the output before any rendering
+        _render(clips, view_list, out, settings, seed=seed, mp4=mp4, sheet=sheet)
+
+
+def _render(clips: list, view_list: list, out: Path, settings: RenderSettings, *, seed: int, mp4: bool,
+            sheet: bool) -> None:
     previews = out.parent / f"{out.name}_previews"
     jobs, labels = [], []
     for seq in clips:

@@ -18,7 +18,6 @@ from generation.dataset import (
     TrialManifest,
     assemble_trial,
     render_real_splits,
-    split_clips,
 )
 from generation.pairs import PairBank, PairPlan, build_pair_bank
 from generation.poses import iter_pose_files
@@ -27,7 +26,7 @@ from optimizer.scoring import Scorer
 from optimizer.study.recovery import GRACE_PERIOD_S, HEARTBEAT_INTERVAL_S, MAX_RETRY
 from optimizer.study.samplers import make_pruner, make_sampler
 from optimizer.study.storage_checks import check_sqlite, engine_connect_args, storage_errors
-from optimizer.study.workspace import StudyPaths, discover_real_clips
+from optimizer.study.workspace import StudyPaths, split_real_clips
 from optimizer.tracking import StudyTracker
 from optimizer.urls import journal_path, psycopg2_url, public_url
 
@@ -119,7 +118,7 @@ def prepare_study(
     joins a study that `autosynthda setup` created (it never creates one: many workers creating the same study on a
     fresh database race); sampler_seed replaces search.seed for the sampler (each worker its own).
     """
-    splits = split_clips(discover_real_clips(config), seed=config.split_seed)
+    splits = split_real_clips(config)
     url = storage or paths.default_storage
     if storage is None:
         paths.root.mkdir(parents=True, exist_ok=True)  # the default SQLite file lives there

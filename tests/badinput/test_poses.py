@@ -162,7 +162,16 @@ ROWS = {
     "import-fps-zero": (
         lambda tmp: ["poses", "import", class_tree(tmp, {"fall/a.bvh": TINY_BVH}), "--out", tmp / "bank", "--fps", "0"],
         ("--fps",)),
-    # poses extract
+    # poses extract (issue 16, item 8: these left an empty --out folder)
+    "extract-missing-folder": (lambda tmp: ["poses", "extract", tmp / "nothere", "--out", tmp / "bank"],
+                               (F + "nothere", "path")),
+    "extract-no-videos": (lambda tmp: ["poses", "extract", folder_of(good_clip)(tmp), "--out", tmp / "bank"],
+                          (F + "clips", "no videos")),
+    "extract-workers-negative": (
+        lambda tmp: ["poses", "extract", class_tree(tmp, {"fall/a.mp4": "x"}), "--out", tmp / "bank", "--workers",
+                     "-1"], ("--workers",)),
+    # issue 16, item 8: numpy's advice to load a text file "unsafely" with allow_pickle
+    "info-text-named-npz": (info(lambda tmp: text_file(tmp, "t.npz")), (F + "t.npz", "file", "not a NumPy file")),
     "extract-min-detection-above-one": (
         lambda tmp: ["poses", "extract", tmp, "--out", tmp / "bank", "--min-detection", "2"], ("--min-detection",)),
     "extract-max-gap-not-a-number": (

@@ -51,9 +51,17 @@ ROWS = {
     "out-under-a-file": (render(out=lambda tmp: text_file(tmp, "afile") / "frames"), (F + "afile",)),
     # issue 16, item 7: a ZeroDivisionError traceback before
     "size-zero": (render("--size", "0"), ("--size", "0")),
+    # issue 16, item 8: rendered the default look, named the internal `fmt` or no option, left an empty --out
+    "appearance-unknown": (render("--appearance", "weird"), ("--appearance", "weird")),
+    "appearance-british-spelling": (render("--appearance", "randomised"), ("--appearance", "randomised")),
+    "format-gif": (render("--format", "gif"), ("--format", "gif")),
+    "views-unknown": (render("--views", "front,sideways"), ("--views", "sideways")),
+    "views-empty": (render("--views", ","), ("--views",)),
+    "poses-text-named-npz": (render(poses=lambda tmp: text_file(tmp, "clip.npz")), (F + "clip.npz", "file")),
+    "out-in-new-folders-not-left-behind": (render("--format", "tiff", out="new/deeper/frames"), ("--format",)),
 }
 
-SUBPROCESS = ("size-zero",)
+SUBPROCESS = ("size-zero", "appearance-unknown")
 
 
 @pytest.mark.parametrize("kind", sorted(ROWS))
@@ -64,3 +72,13 @@ def test_bad_render_input_is_one_line_and_writes_nothing(kind, badinput):
 @pytest.mark.parametrize("kind", SUBPROCESS)
 def test_as_a_user_runs_it(kind, badinput):
     badinput.check_as_user(ROWS[kind])
+
+
+def test_a_text_file_named_npz_gets_no_advice_to_load_it_unsafely(badinput, capsys, monkeypatch):
+    from tests.badinput.conftest import run_in_process
+
+    outcome = run_in_process(["render", text_file(badinput.tmp, "t.npz"), "--out", badinput.tmp / "o"], capsys,
+                             monkeypatch)
+    line = outcome.stderr.replace(str(badinput.tmp), "<tmp>")  # the scratch path carries the test's name
+    assert outcome.code == 2 and "not a NumPy file" in line
+    assert "pickle" not in line.lower() and "unsafe" not in line.lower()

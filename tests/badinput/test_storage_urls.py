@@ -66,7 +66,7 @@ REFUSED_PG = (lambda tmp: REFUSED.format(port=closed_port()), ("postgresql://aut
 NO_DRIVER = (lambda tmp: "mysql://u@127.0.0.1:1/db", ("mysql://u@127.0.0.1:1/db", "driver"))
 NOT_A_URL = (lambda tmp: "study.db", ("'study.db'", "not a storage URL"))
 UNKNOWN_SCHEME = (lambda tmp: "redis://127.0.0.1/0", ("redis://127.0.0.1/0", "not a storage URL"))
-JOURNAL_MISSING_FOLDER = (lambda tmp: f"journal:///{tmp}/no/such/journal.log", ("/no/such", "does not exist"))
+JOURNAL_MISSING_FOLDER = (lambda tmp: f"journal:///{tmp}/no/such/journal.log", ("journal:///{tmp}/no/such",))
 
 URLS = {
     "sqlite-missing-folder": MISSING_FOLDER,
@@ -90,6 +90,14 @@ ROWS |= {
                             ("{tmp}/studies/s", "study")),
     "select-sqlite-random-bytes": (command("select", RANDOM_BYTES[0]), RANDOM_BYTES[1]),
     "export-postgresql-refused": (command("export", REFUSED_PG[0]), REFUSED_PG[1]),
+    # issue 16, item 8: reading created an empty database (or journal); the dashboard served a broken file
+    "status-sqlite-missing-file": (command("status", lambda tmp: f"sqlite:///{tmp}/missing.db"),
+                                   ("sqlite:///{tmp}/missing.db", "no such database")),
+    "status-journal-missing-file": (command("status", lambda tmp: f"journal:///{tmp}/missing.log"),
+                                    ("missing.log", "no such journal")),
+    "export-sqlite-missing-file": (command("export", lambda tmp: f"sqlite:///{tmp}/missing.db"),
+                                   ("sqlite:///{tmp}/missing.db", "no such database")),
+    "optuna-dashboard-sqlite-random-bytes": (command("optuna-dashboard", RANDOM_BYTES[0]), RANDOM_BYTES[1]),
     "status-no-such-study-in-db": (command("status", lambda tmp: f"sqlite:///{other_study_db(tmp)}"),
                                    ("sqlite:///{tmp}/other.db", "no study named 's'")),
 }

@@ -36,6 +36,17 @@ def one_class_folder(tmp: Path) -> Path:
     return folder
 
 
+def few_clips_folder(tmp: Path) -> Path:
+    """Two fall clips and three jump clips: fall cannot be split train/val/test."""
+    folder = tmp / "few"
+    folder.mkdir()
+    samples = REPO / "generation" / "samples" / "data"
+    for name in ("fall_Boxing_Toes_00.npz", "fall_Boxing_Toes_01.npz", "jump_01_01_00.npz", "jump_01_01_01.npz",
+                 "jump_01_01_02.npz"):
+        (folder / name).write_bytes((samples / name).read_bytes())
+    return folder
+
+
 def real_at(folder_of) -> Callable:
     return lambda tmp: study(tmp, f"target_class: fall\ndata:\n  real: {folder_of(tmp)}\n")
 
@@ -117,6 +128,13 @@ ROWS = {
     "data-classes-one-class": (optimize(with_("", "target_class: fall\ndata:\n  classes: [fall]\n")),
                                   (Y, "data.classes")),
     "data-real-one-class": (optimize(real_at(one_class_folder)), ("{tmp}/real", "data.real", "one class")),
+    # issue 16, item 8: "greater than or equal to 16" for a YAML boolean; messages without file or key
+    "render-size-yes": (optimize(with_("render:\n  size: yes\n")), (Y, "render.size", "integer")),
+    "search-trials-yes": (optimize(with_("search:\n  trials: yes\n")), (Y, "search.trials", "integer")),
+    "scorer-lr-no": (optimize(with_("scorer:\n  lr: no\n")), (Y, "scorer.lr", "number")),
+    "data-real-empty-folder": (optimize(real_at(lambda tmp: (tmp / "empty").mkdir() or tmp / "empty")),
+                               ("{tmp}/empty", "data.real", "no pose files")),
+    "data-real-too-few-clips": (optimize(real_at(few_clips_folder)), ("{tmp}/few", "data.real", "at least 3")),
     # options of optimize
     "option-device-garbage": (optimize(with_(""), "--device", "gpu7"), ("--device", "gpu7")),
     "option-device-no-such-cuda": (optimize(with_(""), "--device", "cuda:99"), ("--device", "cuda:99")),
