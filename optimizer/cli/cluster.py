@@ -18,10 +18,11 @@ import typer
 
 from optimizer.cli.app import app
 from optimizer.cli.checks import check_device, check_gpu
-from optimizer.cli.common import existing_storage, make_console, quiet_optuna, storage_option, study_config
+from optimizer.cli.common import make_console, quiet_optuna, storage_option, study_config
 from optimizer.config import ConfigError
 from optimizer.study import StudyPaths, finished_trials, make_scorer, prepare_study, run_study
-from optimizer.urls import public_url
+from optimizer.study.storage_checks import sqlite_path
+from optimizer.urls import journal_path, public_url
 
 
 @app.command("setup")
@@ -81,7 +82,7 @@ def worker(
     if seed is None:
         seed = config.search.seed + 1 + zlib.crc32(f"{socket.gethostname()}:{os.getpid()}".encode()) % 1_000_000
     paths = StudyPaths.for_study(config.name, studies_dir)
-    existing_storage(paths, storage)  # a worker joins a set-up study; it never creates one
+    _require_stored(paths, storage, config.name)
     scorer = make_scorer(config, device)
     prepared = prepare_study(config, paths=paths, storage=storage, device=device, log=lambda _: None, worker=True,
                              sampler_seed=seed)
@@ -89,3 +90,12 @@ def worker(
     summary = run_study(prepared, scorer, config.search.trials, console, final_selection=False)
     done = finished_trials(prepared.study)
     say(f"worker done: ran {len(summary.ran)} trial(s) {summary.ran}; study has {done}/{config.search.trials}")
+
+
+def _require_stored(paths: StudyPaths, storage: str | None, name: str) -> None:
+    """A worker joins a set-up study and never creates one: opening a missing SQLite file or journal would."""
+    url = storage or paths.default_storage
+    file = sqlite_path(url) or journal_path(url)
+    if file is not None and not file.is_file():
+        hint = "run `autosynthda setup` with the same config and --storage first"
+        raise ConfigError(f"--storage: {public_url(url)} has no study {name!r}; {hint}")

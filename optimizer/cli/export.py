@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from optimizer.cli.app import app
-from optimizer.cli.checks import check_device
+from optimizer.cli.checks import check_device, check_out_dir
 from optimizer.cli.common import existing_storage, make_console, quiet_optuna, storage_option, study_config
 from optimizer.study import StudyPaths, prepare_study
 from optimizer.study.export import export_trial, pick_trial
@@ -25,6 +25,7 @@ def export(
 ) -> None:
     """Write a trial's training set (real + its synthetic clips) and the real val/test splits in TAO's layout."""
     check_device(device)
+    check_out_dir(out)  # a file, or a place under a file, fails before the study is loaded
     config = study_config(study_file, target_class=target_class, tracking=False)
     paths = StudyPaths.for_study(config.name, studies_dir)
     existing_storage(paths, storage)

@@ -84,7 +84,8 @@ ROWS |= {f"optimize-{kind}": (command("optimize", url), names) for kind, (url, n
 ROWS |= {
     "setup-postgresql-refused": (command("setup", REFUSED_PG[0]), REFUSED_PG[1]),
     "setup-sqlite-random-bytes": (command("setup", RANDOM_BYTES[0]), RANDOM_BYTES[1]),
-    "worker-sqlite-missing-folder": (command("worker", MISSING_FOLDER[0]), MISSING_FOLDER[1]),
+    "worker-sqlite-missing-folder": (command("worker", MISSING_FOLDER[0]), ("sqlite:///{tmp}/no/such", "has no study")),
+    "worker-journal-missing-file": (command("worker", lambda tmp: f"journal:///{tmp}/j.log"), ("j.log", "has no study")),
     "worker-postgresql-refused": (command("worker", REFUSED_PG[0]), REFUSED_PG[1]),
     "worker-no-setup-yet": (lambda tmp: ["worker", study(tmp), "--studies-dir", tmp / "studies", "--no-tracking"],
                             ("{tmp}/studies/s", "study")),
