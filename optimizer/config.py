@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import get_args
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
@@ -24,6 +25,18 @@ REPO = Path(__file__).resolve().parents[1]
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_booleans_for_numbers(cls, value: object, info: ValidationInfo) -> object:
+        # YAML reads yes/no/on/off as booleans and pydantic would take True as 1 ("size: yes" said ">= 16").
+        if isinstance(value, bool) and info.field_name is not None:
+            annotation = cls.model_fields[info.field_name].annotation
+            kinds = set(get_args(annotation)) or {annotation}
+            if bool not in kinds and kinds & {int, float}:
+                what = "an integer" if int in kinds else "a number"
+                raise ValueError(f"must be {what}, got {str(value).lower()} (a YAML boolean)")
+        return value
+
 
 class DataConfig(_Strict):
     """Where the real clips (and, for real-synth, the generated motions) are. Relative paths are resolved from the
@@ -32,6 +45,13 @@ class DataConfig(_Strict):
     real: Path = Path("generation/samples/data")
     classes: list[str] | None = None  # None: every class found
     synthetic: Path | None = None
+
+    @field_validator("classes")
+    @classmethod
+    def _two_classes_at_least(cls, value: list[str] | None) -> list[str] | None:
+        if value is not None and len(set(value)) < 2:  # a recogniser of one class scores 1.000 whatever it learns
+            raise ValueError(f"a study needs at least 2 classes to tell apart, got {value}")
+        return value
 
 
 class PairsConfig(_Strict):
@@ -60,6 +80,17 @@ class RenderConfig(_Strict):
         fields = self.model_dump()
         fields["smpl_model_dir"] = str(self.smpl_model_dir) if self.smpl_model_dir is not None else None
         return RenderSettings(**fields, device=device)
+
+    @field_validator("real_views", "synthetic_views")
+    @classmethod
+    def _known_views(cls, value: str) -> str:
+        from generation.render import RenderError, parse_views
+
+        try:
+            parse_views(value)  # here, not after the storage, pair bank and real renders exist
+        except RenderError as exc:
+            raise ValueError(str(exc)) from None
+        return value
 
     @model_validator(mode="before")
     @classmethod
@@ -243,6 +274,11 @@ def load_config(path: str | Path, **overrides: object) -> StudyConfig:
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"{path}: file: does not exist")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        byte = f"byte {exc.object[exc.start]:#04x} at offset {exc.start}"
+        raise ConfigError(f"{path}: file: not UTF-8 text ({byte})") from None
     try:
         text = path.read_text()
         if (dup := find_duplicate_key(text)) is not None:  # safe_load would keep the last one silently

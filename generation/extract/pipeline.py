@@ -204,9 +204,10 @@ def extract_videos(
     in-process only, since a pool builds its own).
     """
     options = options or ExtractOptions()
+    videos = find_videos(videos_dir)  # a bad or empty folder fails before --out is created
+    n_workers = resolve_workers(workers, len(videos))
     out = check_writable_dir(out)
-    sources, rows = _unique_outputs(find_videos(videos_dir), out)
-    n_workers = resolve_workers(workers, len(sources))
+    sources, rows = _unique_outputs(videos, out)
     if estimator_factory is None:
         require_mediapipe()
     with native_stderr_silenced() as console:

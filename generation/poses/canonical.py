@@ -10,6 +10,7 @@ import numpy as np
 
 from generation.atomic import atomic_file
 from generation.errors import PoseDataError
+from generation.poses.numpy_files import load_problem
 from generation.poses.sequence import PoseSequence, validate_joints
 
 CANONICAL_VERSION = 1
@@ -53,7 +54,7 @@ def load_canonical(path: str | Path) -> PoseSequence:
     except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
         if isinstance(exc, PoseDataError):
             raise
-        raise PoseDataError(path, "file", f"not a readable .npz ({exc})") from None
+        raise PoseDataError(path, "file", f"not a readable .npz ({load_problem(exc)})") from None
     joint_set = str(data["joint_set"])
     validate_joints(data["joints"], joint_set, path)
     floor = float(data["floor_y"]) if "floor_y" in data else float("nan")

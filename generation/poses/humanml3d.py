@@ -8,6 +8,7 @@ import numpy as np
 
 from generation.errors import PoseDataError
 from generation.poses.frames import y_up_to_canonical
+from generation.poses.numpy_files import load_problem
 from generation.poses.sequence import PoseSequence, validate_joints
 
 HUMANML3D_FPS = 20.0
@@ -18,7 +19,7 @@ def read_npy(path: str | Path) -> np.ndarray:
     try:
         return np.load(path, allow_pickle=False)
     except (OSError, ValueError, EOFError) as exc:
-        raise PoseDataError(path, "file", f"not a readable .npy ({exc})") from None
+        raise PoseDataError(path, "file", f"not a readable .npy ({load_problem(exc)})") from None
 
 
 def read_humanml3d(path: str | Path) -> np.ndarray:

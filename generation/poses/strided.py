@@ -9,6 +9,7 @@ import numpy as np
 
 from generation.errors import PoseDataError
 from generation.poses.joints import h36m17_to_smpl22
+from generation.poses.numpy_files import load_problem
 from generation.poses.sequence import PoseSequence, validate_joints
 
 STRIDED_KEY = "reconstruction"
@@ -27,7 +28,7 @@ def read_strided_h36m(path: str | Path) -> np.ndarray:
     except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
         if isinstance(exc, PoseDataError):
             raise
-        raise PoseDataError(path, "file", f"not a readable .npz ({exc})") from None
+        raise PoseDataError(path, "file", f"not a readable .npz ({load_problem(exc)})") from None
     return validate_joints(raw, "h36m17", path, field_name=STRIDED_KEY)
 
 

@@ -11,6 +11,7 @@ import typer
 
 from generation.errors import AutoSynthDaError
 from optimizer.cli import bench, cluster, dashboard, export, mix, optimize, poses, render, select
+from optimizer.cli.errors import USAGE_EXIT, click_exceptions, fail, report_click_error
 
 app = typer.Typer(
     add_completion=False,
@@ -34,7 +35,13 @@ app.add_typer(bench.bench_app, name="bench")
 
 def main() -> None:
     try:
-        app()
+        # Not standalone: click's usage errors come here to be one line, like every other bad input.
+        code = app(standalone_mode=False)
+    except click_exceptions.ClickException as exc:
+        report_click_error(exc)
+    except typer.Abort:
+        fail("interrupted", 130)
     except AutoSynthDaError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        sys.exit(2)
+        fail(str(exc), getattr(exc, "exit_code", USAGE_EXIT))
+    else:
+        sys.exit(code if isinstance(code, int) else 0)

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import typer
 
+from optimizer.cli.checks import check_device
+
 bench_app = typer.Typer(no_args_is_help=True, help="Benchmarks; each writes a markdown table under bench/results/.")
 
 
@@ -25,6 +27,7 @@ def bench_render(
     from bench.render import run_render_benchmark
     from generation.writers import write_frame_folders
 
+    check_device(device)
     if threads:
         torch.set_num_threads(threads)
     resolved = ("cuda" if torch.cuda.is_available() else "cpu") if device == "auto" else device

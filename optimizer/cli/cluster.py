@@ -8,16 +8,19 @@ create them on a fresh database.
 from __future__ import annotations
 
 import os
+import shlex
 import socket
 import zlib
 from pathlib import Path
 
 import typer
 
+from optimizer.cli.checks import check_device, check_gpu
 from optimizer.cli.common import make_console, quiet_optuna, storage_option, study_config
 from optimizer.errors import ConfigError
 from optimizer.study.paths import StudyPaths
-from optimizer.urls import public_url
+from optimizer.study.storage_checks import sqlite_path
+from optimizer.urls import journal_path, public_url
 
 
 def setup(
@@ -29,6 +32,7 @@ def setup(
     tracking: bool | None = typer.Option(None, "--tracking/--no-tracking", help="MLflow review (default: on)."),
 ) -> None:
     """Create the study's storage, study, MLflow experiment, pair bank and real renders once (re-running is a no-op)."""
+    check_device(device)
     from optimizer.study import finished_trials, prepare_study
 
     config = study_config(study_file, target_class=target_class, tracking=tracking)
@@ -37,8 +41,13 @@ def setup(
     paths = StudyPaths.for_study(config.name, studies_dir)
     prepared = prepare_study(config, paths=paths, storage=storage, device=device, log=say)
     url = public_url(storage or paths.default_storage)
+    # Every option that names the study or its state: a worker without them would build another study elsewhere.
+    command = ["autosynthda", "worker", str(study_file), "--storage", url]
+    command += ["--class", target_class] if target_class is not None else []
+    command += ["--studies-dir", str(studies_dir)] if studies_dir is not None else []
+    command += ["--no-tracking"] if tracking is False else []
     say(f"study {config.name} is set up in {url} ({finished_trials(prepared.study)}/{config.search.trials} trials "
-        f"finished); start workers with: autosynthda worker {study_file} --storage {url}")
+        f"finished); start workers with: {shlex.join(command)}")
 
 
 def worker(
@@ -56,6 +65,7 @@ def worker(
     ),
 ) -> None:
     """Run trials of a set-up study until its budget of finished trials is reached, alongside any other workers."""
+    check_gpu(gpu)
     import torch
 
     from optimizer.scoring import make_scorer
@@ -75,6 +85,7 @@ def worker(
     if seed is None:
         seed = config.search.seed + 1 + zlib.crc32(f"{socket.gethostname()}:{os.getpid()}".encode()) % 1_000_000
     paths = StudyPaths.for_study(config.name, studies_dir)
+    _require_stored(paths, storage, config.name)
     scorer = make_scorer(config.scorer, study=config.name, device=device)
     prepared = prepare_study(config, paths=paths, storage=storage, device=device, log=lambda _: None, join_only=True,
                              sampler_seed=seed)
@@ -82,3 +93,12 @@ def worker(
     summary = run_study(prepared, scorer, config.search.trials, console, final_selection=False)
     done = finished_trials(prepared.study)
     say(f"worker done: ran {len(summary.ran)} trial(s) {summary.ran}; study has {done}/{config.search.trials}")
+
+
+def _require_stored(paths: StudyPaths, storage: str | None, name: str) -> None:
+    """A worker joins a set-up study and never creates one: opening a missing SQLite file or journal would."""
+    url = storage or paths.default_storage
+    file = sqlite_path(url) or journal_path(url)
+    if file is not None and not file.is_file():
+        hint = "run `autosynthda setup` with the same config and --storage first"
+        raise ConfigError(f"--storage: {public_url(url)} has no study {name!r}; {hint}")

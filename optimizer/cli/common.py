@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -63,7 +64,12 @@ def study_config(
 def quiet_optuna() -> None:
     import optuna
 
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    from optimizer.cli.errors import DropInterruptedTrialLog
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)  # also creates Optuna's handler, which the filter goes on
+    for handler in logging.getLogger("optuna").handlers:
+        if not any(isinstance(f, DropInterruptedTrialLog) for f in handler.filters):
+            handler.addFilter(DropInterruptedTrialLog())
 
 
 def make_console() -> tuple[Console, partial]:

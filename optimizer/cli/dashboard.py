@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -31,11 +34,50 @@ def _study(study: str, studies_dir: Path | None) -> tuple[StudyConfig | None, St
 
 
 def _serve(argv: list[str], url: str) -> None:
+    """Run the server until Ctrl-C, SIGTERM or SIGHUP, then stop it with every process it started (MLflow's UI runs
+    worker processes; a SIGTERM to this process alone used to leave them listening)."""
     typer.echo(f"serving on {url} (Ctrl-C stops it)")
+    # Its own process group, so the whole group can be stopped; Ctrl-C reaches this process, which stops it.
+    server = subprocess.Popen(argv, start_new_session=True)
+    previous = {sig: signal.signal(sig, _interrupt) for sig in (signal.SIGTERM, signal.SIGHUP)}
     try:
-        subprocess.run(argv, check=False)
+        server.wait()
     except KeyboardInterrupt:
         pass
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        _stop_group(server)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _stop_group(server: subprocess.Popen, grace_s: float = 10.0) -> None:
+    """SIGTERM to the server's process group, SIGKILL after grace_s; the group may outlive its leader."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(server.pid, sig)
+        except ProcessLookupError:
+            break  # nobody left in the group
+        try:
+            server.wait(timeout=grace_s)
+        except subprocess.TimeoutExpired:
+            continue
+        deadline = time.monotonic() + grace_s  # the leader is gone; give its workers the same grace
+        while time.monotonic() < deadline and _group_alive(server.pid):
+            time.sleep(0.1)
+        if not _group_alive(server.pid):
+            break
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return True
 
 
 def dashboard(

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import typer
 
+from optimizer.cli.checks import check_device, check_out_dir
 from optimizer.cli.common import make_console, quiet_optuna, storage_option, study_config
 from optimizer.study.paths import StudyPaths
 
@@ -20,6 +21,8 @@ def export(
     device: str = typer.Option("auto", "--device", help="Where the clips are rendered: auto, cpu, cuda:N."),
 ) -> None:
     """Write a trial's training set (real + its synthetic clips) and the real val/test splits in TAO's layout."""
+    check_device(device)
+    check_out_dir(out)  # a file, or a place under a file, fails before the study is loaded
     from optimizer.study import existing_storage, prepare_study
     from optimizer.study.export import export_trial, pick_trial
     from optimizer.trials import RATIO, WEIGHT

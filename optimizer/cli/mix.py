@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from generation.choices import BlendMethod, MixMode, PoseFormat, names
+from optimizer.cli.checks import check_out_file
 
 POSE_FORMATS = ", ".join(names(PoseFormat))
 
@@ -26,11 +27,9 @@ def mix(
 
     from generation.atomic import atomic_file
     from generation.blend import align_pair
-    from generation.errors import BlendError
     from generation.poses import load_poses
 
-    if out.suffix != ".npy":
-        raise BlendError(f"{out}: --out: must end in .npy")
+    check_out_file(out, suffix=".npy")
     pair = align_pair(load_poses(real, fmt=real_format), load_poses(other, fmt=other_format), mode)
     blended = pair.blend(weight, method)
     with atomic_file(out) as tmp, open(tmp, "wb") as fh:

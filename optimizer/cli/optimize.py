@@ -7,7 +7,9 @@ from typing import TYPE_CHECKING
 
 import typer
 
+from optimizer.cli.checks import check_device
 from optimizer.cli.common import make_console, quiet_optuna, storage_option, study_config
+from optimizer.cli.errors import Interrupted
 from optimizer.errors import ConfigError
 from optimizer.study.paths import StudyPaths
 
@@ -28,6 +30,7 @@ def optimize(
     tracking: bool | None = typer.Option(None, "--tracking/--no-tracking", help="MLflow review (default: on)."),
 ) -> None:
     """Run (or resume) a study until it has --trials finished trials, then print the table and the best (w, r)."""
+    check_device(device)
     from optimizer.scoring import make_scorer
     from optimizer.study import format_table, prepare_study, run_study, trials_table
     from optimizer.trials import RATIO, WEIGHT
@@ -43,7 +46,11 @@ def optimize(
     # The scorer first, before any rendering: a missing Docker daemon or image fails at once.
     scorer = make_scorer(config.scorer, study=config.name, device=device)
     prepared = prepare_study(config, paths=paths, storage=storage, device=device, log=say)
-    summary = run_study(prepared, scorer, config.search.trials, console)
+    try:
+        summary = run_study(prepared, scorer, config.search.trials, console)
+    except KeyboardInterrupt:
+        say(format_table(trials_table(prepared.study)))
+        raise Interrupted(f"{config.name}: interrupted; finished trials are kept, the same command resumes") from None
     say(format_table(trials_table(prepared.study)))
     if summary.driver_overhead_s:
         mean = sum(summary.driver_overhead_s) / len(summary.driver_overhead_s)

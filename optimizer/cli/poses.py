@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from generation.choices import PoseFormat, names
+from optimizer.cli.checks import check_out_dir, check_out_file
 
 if TYPE_CHECKING:
     from generation.extract import ReportRow
@@ -31,10 +32,10 @@ def convert(
         files = iter_pose_files(src)
         if not files:
             raise PoseDataError(src, "path", "no pose files found in this folder")
+        check_out_dir(out)
         targets = [(f, out / f.relative_to(src).with_suffix(".npz")) for f in files]
     else:
-        if out.suffix != ".npz":
-            raise PoseDataError(out, "--out", "must end in .npz")
+        check_out_file(out, suffix=".npz")
         targets = [(src, out)]
     # Load everything first so a bad file fails before anything is written.
     converted = [(load_poses(f, fmt=fmt, label=label), dst) for f, dst in targets]

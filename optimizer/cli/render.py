@@ -3,10 +3,21 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from generation.choices import FrameFormat, names
+from optimizer.cli.checks import (
+    check_choice,
+    check_device,
+    check_size,
+    check_views,
+    removed_if_empty_on_error,
+)
+
+if TYPE_CHECKING:
+    from generation.dataset import RenderSettings
 
 
 def render(
@@ -29,18 +40,18 @@ def render(
 
     <out> holds only class folders, so it can be given to TAO as a dataset root; previews go beside it.
     """
-    import numpy as np
-
     from generation.atomic import check_writable_dir
     from generation.body import read_model_file, resolve_model_file
-    from generation.dataset import BODIES, ClipJob, RenderSettings, render_and_write
+    from generation.dataset import APPEARANCES, BODIES, RenderSettings
     from generation.errors import PoseDataError
-    from generation.partials import clear_incomplete, mark_incomplete, sweep_partials
     from generation.poses import iter_pose_files, load_poses
-    from generation.render import RenderError, parse_views
-    from generation.safe_names import check_component
-    from generation.writers import write_contact_sheet, write_mp4
+    from generation.render import RenderError
+    from generation.writers import FRAME_FORMATS
 
+    check_device(device)
+    check_size(size)
+    check_choice(fmt, FRAME_FORMATS, "--format", "frame format")
+    check_choice(appearance, APPEARANCES, "--appearance", "appearance")  # not silently the default look
     files = iter_pose_files(poses)
     if not files:
         raise PoseDataError(poses, "path", "no pose files found")
@@ -50,9 +61,22 @@ def render(
         read_model_file(resolve_model_file(smpl_model_dir))  # a missing or wrong model fails before any work
     settings = RenderSettings(size=size, format=fmt, appearance=appearance, device=device, body=body,
                               smpl_model_dir=str(smpl_model_dir) if smpl_model_dir else None)
-    view_list = parse_views(views, seed=seed)
+    view_list = check_views(views, seed)
     clips = [load_poses(f) for f in files]  # every input is validated before anything is written
-    check_writable_dir(out)  # and the output before any rendering
+    with removed_if_empty_on_error(out):
+        check_writable_dir(out)  # and the output before any rendering
+        _render(clips, view_list, out, settings, seed=seed, mp4=mp4, sheet=sheet)
+
+
+def _render(clips: list, view_list: list, out: Path, settings: RenderSettings, *, seed: int, mp4: bool,
+            sheet: bool) -> None:
+    import numpy as np
+
+    from generation.dataset import ClipJob, render_and_write
+    from generation.partials import clear_incomplete, mark_incomplete, sweep_partials
+    from generation.safe_names import check_component
+    from generation.writers import write_contact_sheet, write_mp4
+
     previews = out.parent / f"{out.name}_previews"
     for root in (out, previews):  # what killed renders left (their owner is dead); a live render's entries stay
         sweep_partials(root)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import typer
 
+from optimizer.cli.checks import check_device
 from optimizer.cli.common import make_console, quiet_optuna, storage_option, study_config
 from optimizer.errors import ConfigError
 from optimizer.study.paths import StudyPaths
@@ -22,6 +23,7 @@ def select(
 ) -> None:
     """Score the best --top points again with --seeds seeds no trial used; the best mean is chosen. Stored in the
     study (an interrupted run resumes) and shown by `autosynthda status`."""
+    check_device(device)
     from optuna.trial import TrialState
 
     from optimizer.scoring import make_scorer

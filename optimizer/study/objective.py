@@ -67,6 +67,10 @@ class TrialObjective:
         except ScoringPruned:
             self.prepared.drop_frames(trial_dir)
             raise optuna.TrialPruned() from None
+        except KeyboardInterrupt:
+            trial.set_user_attr("fail_reason", "interrupted")  # Ctrl-C, not a failure of this (weight, ratio)
+            self.prepared.drop_frames(trial_dir)
+            raise
         except Exception as exc:
             trial.set_user_attr(UserAttr.FAIL_REASON, " ".join(f"{type(exc).__name__}: {exc}".split())[:500])
             if isinstance(exc, ScoringError) and exc.log_tail:  # a tool's (TAO's) last log lines

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from optimizer.errors import ConfigError
+
 REPO = Path(__file__).resolve().parents[2]
 STUDIES_DIR = REPO / "studies"
 
@@ -15,6 +17,10 @@ class StudyPaths:
 
     @classmethod
     def for_study(cls, name: str, studies_dir: Path | None = None) -> StudyPaths:
+        if studies_dir is not None:  # a file where the folder should be fails here, not as a traceback when written
+            existing = next(p for p in (studies_dir, *studies_dir.parents) if p.exists() or p == p.parent)
+            if existing.exists() and not existing.is_dir():
+                raise ConfigError(f"{studies_dir}: --studies-dir: {existing} is a file, not a folder")
         return cls((studies_dir or STUDIES_DIR) / name)
 
     @property

@@ -16,18 +16,18 @@ from generation.dataset import (
     TrialManifest,
     assemble_trial,
     render_real_splits,
-    split_clips,
 )
 from generation.pairs import PairBank, PairPlan, build_pair_bank
 from generation.poses import iter_pose_files
-from optimizer.config import ConfigError, StudyConfig
+from optimizer.config import StudyConfig
+from optimizer.errors import ConfigError
 from optimizer.samplers import make_pruner, make_sampler
 from optimizer.samplers.factory import FINITE_DIFFERENCE
 from optimizer.study.leftovers import clean_leftovers
 from optimizer.study.paths import StudyPaths
 from optimizer.study.recovery import reap
 from optimizer.study.storage import open_storage
-from optimizer.study.workspace import discover_real_clips
+from optimizer.study.workspace import split_real_clips
 from optimizer.trials import RATIO, WEIGHT, StudyAttr, UserAttr
 from optimizer.urls import public_url
 
@@ -80,9 +80,10 @@ def prepare_study(
     fresh database race; export: reading a study never creates it); sampler_seed replaces search.seed for the
     sampler (each worker its own).
     """
-    splits = split_clips(discover_real_clips(config), seed=config.split_seed)
-    paths.root.mkdir(parents=True, exist_ok=True)
+    splits = split_real_clips(config)
     url = storage or paths.default_storage
+    if storage is None:
+        paths.root.mkdir(parents=True, exist_ok=True)  # the default SQLite file lives there
     sampler, pruner = study_sampler(config, sampler_seed), make_pruner(config.search.pruner)
     if join_only:
         study = _join_study(config.name, url, sampler, pruner)
@@ -91,6 +92,7 @@ def prepare_study(
             study_name=config.name, storage=open_storage(url), direction="maximize", sampler=sampler, pruner=pruner,
             load_if_exists=True,
         )
+    paths.root.mkdir(parents=True, exist_ok=True)  # only now: a --storage that cannot be opened leaves no folder
     if not join_only and not study.trials:
         study.set_user_attr(StudyAttr.CONFIG, config.model_dump(mode="json"))
         if config.search.ratio[0] == 0.0:  # the no-augmentation baseline comes first: every study compares with it

@@ -11,6 +11,7 @@ from optimizer.errors import ConfigError
 from optimizer.study.journal_repair import RepairingJournalFileBackend, check_journal, repair_journal
 from optimizer.study.paths import StudyPaths
 from optimizer.study.recovery import GRACE_PERIOD_S, HEARTBEAT_INTERVAL_S, MAX_RETRY
+from optimizer.study.storage_checks import check_sqlite, engine_connect_args, storage_errors
 from optimizer.urls import journal_path, psycopg2_url
 
 
@@ -28,11 +29,12 @@ def open_storage(url: str, *, repair: bool = True) -> optuna.storages.BaseStorag
         return JournalStorage(RepairingJournalFileBackend(str(path)))
     if not url.startswith(("sqlite", "postgresql", "mysql")):
         raise ConfigError(f"--storage: {url!r} is not a storage URL (sqlite:///..., postgresql://..., journal:///...)")
-    url = psycopg2_url(url)
-    engine_kwargs: dict = {"pool_pre_ping": True}
+    check_sqlite(url)
+    given, url = url, psycopg2_url(url)
+    engine_kwargs: dict = {"pool_pre_ping": True, "connect_args": engine_connect_args(url)}
     if url.startswith("sqlite"):  # several local workers on one file: wait for the lock instead of failing
         engine_kwargs = {"connect_args": {"timeout": 60}}
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), storage_errors(given):
         # Heartbeats are "experimental" in Optuna 5 yet the documented way to recover crashed trials.
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         return RDBStorage(
@@ -48,4 +50,8 @@ def existing_storage(paths: StudyPaths, storage: str | None) -> str:
     """--storage, else the study's default SQLite file, which must exist: reading a study never creates one."""
     if storage is None and not paths.database.is_file():
         raise ConfigError(f"{paths.root}: study: no study here yet (run `autosynthda optimize` first)")
-    return storage or paths.default_storage
+    url = storage or paths.default_storage
+    check_sqlite(url, must_exist=True)  # opening a missing SQLite file or journal would create an empty one
+    if (journal := journal_path(url)) is not None and not journal.is_file():
+        raise ConfigError(f"--storage: {url}: no such journal file (reading a study never creates one)")
+    return url

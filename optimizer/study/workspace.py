@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from generation.dataset import RealClip
+from generation.dataset import RealClip, SplitError, Splits, split_clips
 from generation.poses import iter_pose_files, load_poses
 from generation.safe_names import check_component
-from optimizer.config import ConfigError, StudyConfig
+from optimizer.config import StudyConfig
+from optimizer.errors import ConfigError
 
 
 def discover_real_clips(config: StudyConfig) -> list[RealClip]:
@@ -19,6 +20,9 @@ def discover_real_clips(config: StudyConfig) -> list[RealClip]:
         if config.data.classes is None or label in config.data.classes:
             clips.append(RealClip(path, label, str(seq.meta.get("take", ""))))
     found = sorted({c.label for c in clips})
+    if not found:
+        of = f" of data.classes {config.data.classes}" if config.data.classes is not None else ""
+        raise ConfigError(f"{config.data.real}: data.real: no pose files{of} found")
     if config.target_class not in found:
         known = ", ".join(found)
         where = f"{config.data.real}: target_class"
@@ -26,4 +30,15 @@ def discover_real_clips(config: StudyConfig) -> list[RealClip]:
     missing = sorted(set(config.data.classes or []) - set(found))
     if missing:
         raise ConfigError(f"{config.data.real}: data.classes: no real clips of {', '.join(map(repr, missing))}")
+    if len(found) < 2:  # a recogniser of one class scores 1.000 whatever it learns
+        raise ConfigError(f"{config.data.real}: data.real: holds clips of one class only ({found[0]!r}); "
+                          "a study needs at least 2 classes to tell apart")
     return clips
+
+
+def split_real_clips(config: StudyConfig) -> Splits:
+    """The real clips split train/val/test; a class too small to split names the folder and the key."""
+    try:
+        return split_clips(discover_real_clips(config), seed=config.split_seed)
+    except SplitError as exc:
+        raise ConfigError(f"{config.data.real}: data.real: {exc}") from None

@@ -43,7 +43,7 @@ def test_render_folder_to_tao_layout_with_previews(poses, tmp_path, autosynthda)
 def test_render_bad_inputs_are_one_line_and_write_nothing(poses, tmp_path, autosynthda):
     out = tmp_path / "out"
     done = autosynthda("render", poses, "--out", out, "--views", "front,sideways")
-    assert done.returncode == 2 and done.stderr.startswith("error: unknown view 'sideways'")
+    assert done.returncode == 2 and done.stderr.startswith("error: --views: unknown view 'sideways'")
     assert len(done.stderr.strip().splitlines()) == 1 and not out.exists()
 
     empty = tmp_path / "empty.npz"
