@@ -68,7 +68,7 @@ class TrialObjective:
             self.prepared.drop_frames(trial_dir)
             raise optuna.TrialPruned() from None
         except KeyboardInterrupt:
-            trial.set_user_attr("fail_reason", "interrupted")  # Ctrl-C, not a failure of this (weight, ratio)
+            trial.set_user_attr(UserAttr.FAIL_REASON, "interrupted")  # Ctrl-C, not a failure of this (weight, ratio)
             self.prepared.drop_frames(trial_dir)
             raise
         except Exception as exc:
