@@ -46,6 +46,7 @@ def render(
     from generation.errors import PoseDataError
     from generation.poses import iter_pose_files, load_poses
     from generation.render import RenderError
+    from generation.safe_names import check_component
     from generation.writers import FRAME_FORMATS
 
     check_device(device)
@@ -63,6 +64,10 @@ def render(
                               smpl_model_dir=str(smpl_model_dir) if smpl_model_dir else None)
     view_list = check_views(views, seed)
     clips = [load_poses(f) for f in files]  # every input is validated before anything is written
+    for seq in clips:  # label and file name become folders: one plain name each, checked before --out is touched
+        check_component(Path(seq.source).stem, "file name", seq.source)
+        if seq.label:
+            check_component(seq.label, "label", seq.source)
     with removed_if_empty_on_error(out):
         check_writable_dir(out)  # and the output before any rendering
         _render(clips, view_list, out, settings, seed=seed, mp4=mp4, sheet=sheet)
@@ -74,7 +79,6 @@ def _render(clips: list, view_list: list, out: Path, settings: RenderSettings, *
 
     from generation.dataset import ClipJob, render_and_write
     from generation.partials import clear_incomplete, mark_incomplete, sweep_partials
-    from generation.safe_names import check_component
     from generation.writers import write_contact_sheet, write_mp4
 
     previews = out.parent / f"{out.name}_previews"
@@ -84,9 +88,7 @@ def _render(clips: list, view_list: list, out: Path, settings: RenderSettings, *
         typer.echo(f"{out}: a previous render into it was killed before it finished; rendering every clip again")
     jobs, labels = [], []
     for seq in clips:
-        stem = check_component(Path(seq.source).stem, "file name", seq.source)  # label and stem become folders
-        if seq.label:
-            check_component(seq.label, "label", seq.source)
+        stem = Path(seq.source).stem  # checked by render()
         for view in view_list:
             video = f"{stem}__{view.name.replace(':', '_')}"
             jobs.append(ClipJob(seq.joints, view, seed, out / (seq.label or "unlabelled") / video, seq.fps))
