@@ -116,7 +116,10 @@ def test_as_a_user_runs_it(kind, badinput):
     badinput.check_as_user(ROWS[kind])
 
 
-def test_the_password_of_a_refused_url_is_never_shown(badinput):
+def test_the_password_of_a_refused_url_is_never_shown(badinput, capsys, monkeypatch):
+    from tests.badinput.conftest import run_in_process
+
     url = f"postgresql://autosynthda:hunter2@127.0.0.1:{closed_port()}/study"
-    badinput.check((lambda tmp: ["status", "s", "--storage", url, "--studies-dir", tmp], ("autosynthda:***@",)))
-    assert "hunter2" not in badinput.capsys.readouterr().err
+    outcome = run_in_process(["status", "s", "--storage", url, "--studies-dir", badinput.tmp], capsys, monkeypatch)
+    assert outcome.code == 2 and "autosynthda:***@127.0.0.1" in outcome.stderr
+    assert "hunter2" not in outcome.stderr + outcome.stdout
