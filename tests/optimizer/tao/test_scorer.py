@@ -15,7 +15,6 @@ import yaml
 
 from optimizer.scoring import Scorer, ScoringError, ScoringPruned
 from optimizer.scoring.tao import (
-    TaoExitError,
     TaoNoStatus,
     TaoOutOfMemory,
     TaoReportedFailure,
@@ -81,13 +80,13 @@ def test_four_classes_leave_the_confusion_unknown(standin, trial4):
 
 
 FAILURES = [
-    ("exit1", {}, TaoExitError, "train: exit code 1: RuntimeError: stand-in: injected failure"),
-    ("fail_status", {}, TaoReportedFailure, "train: exit code 0 but `Execution status: FAIL`"),
+    ("exit1", {}, TaoReportedFailure, "train: stand-in: injected failure (status.json FAILURE, exit code 1)"),
+    ("fail_status", {}, TaoReportedFailure, "train: stand-in: injected failure (status.json FAILURE, exit code 0)"),
     ("no_status", {}, TaoNoStatus, "train: exit code 0 but no train/status.json"),
     ("oom", {}, TaoOutOfMemory, "train: killed, exit 137"),
     ("cuda_oom", {}, TaoOutOfMemory, "train: CUDA out of memory"),
     ("hang", {"timeout_s": 1.0}, TaoTimeout, "train: still running after 1 s (scorer.tao.timeout_s)"),
-    ("exit1", {"task": "evaluate"}, TaoExitError, "evaluate: exit code 1"),
+    ("exit1", {"task": "evaluate"}, TaoReportedFailure, "evaluate: stand-in: injected failure"),
 ]
 
 
