@@ -104,10 +104,9 @@ def capture(bin_dir: Path, out: Path, work: Path) -> dict[str, int]:
     lr = work / "fail_lr"
     job("train_fail_lr", "train", write_spec(specs / "fail_lr.yaml", "train", values(
         "fail_lr", overrides={**SMALL, "train.optim.lr_scheduler": "Cosine"})), lr)
-    for path in (ok / "train").iterdir():
-        if path.suffix == ".pth":
-            (out / "train.checkpoints.txt").open("a").write(
-                f"{path.name}{' -> ' + os.readlink(path) if path.is_symlink() else ''}\n")
+    listed = [f"{p.name}{' -> ' + os.readlink(p) if p.is_symlink() else ''}\n"
+              for p in (ok / "train").iterdir() if p.suffix == ".pth"]
+    (out / "train.checkpoints.txt").write_text("".join(listed))
     return codes
 
 
