@@ -6,7 +6,8 @@ action_recognition code"). Usage:
     python testing/tao/cpu/build_venv.py [--venv DIR] [--print-bin]
 
 The venv goes to $AUTOSYNTHDA_TAO_VENV or ~/.cache/autosynthda/tao-venv. It is built once per recipe (a stamp holds
-the hash of this file and the shims), in a temporary sibling folder that is renamed into place only when complete.
+the hash of the pins, the shims and RECIPE_VERSION), in a temporary sibling folder that is renamed into place only
+when complete.
 `<venv>/autosynthda-bin` holds `action_recognition` and `python`: put it first on PATH for `--runtime local`.
 
 Exit codes: 0 ready (the last stdout line is the bin folder); 3 PyPI unreachable (one-line reason on stderr, tests skip
@@ -79,10 +80,16 @@ def default_venv() -> Path:
     return Path.home() / ".cache" / "autosynthda" / "tao-venv"
 
 
+# Bump when the build steps change what ends up in the venv (the package pins and shims are hashed as they are).
+RECIPE_VERSION = 1
+
+
 def recipe_hash() -> str:
+    """What the venv is made of: the pins, the wrapper scripts, the shims' source and RECIPE_VERSION. Not this file as
+    a whole, so a change in how failures are reported does not rebuild 1.3 GB."""
     digest = hashlib.sha256()
-    files = [Path(__file__).resolve(), *sorted(p for p in SHIMS.rglob("*.py"))]
-    for path in files:
+    digest.update(repr((RECIPE_VERSION, TAO_WHEEL, TORCH, TORCHVISION, CLOSURE, WRAPPER)).encode())
+    for path in sorted(SHIMS.rglob("*.py")):
         digest.update(str(path.relative_to(HERE)).encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()
@@ -112,18 +119,28 @@ def run(argv: list[str], what: str, *, timeout: float = 1800) -> str:
     return done.stdout
 
 
+_NETWORK = ("NewConnectionError", "Failed to establish a new connection", "Name or service not known",
+            "Temporary failure in name resolution", "Network is unreachable", "Connection refused", "timed out",
+            "ProxyError", "SSLError")
+
+
 def download_tao(python: str, into: Path) -> Path:
     """Fetch the TAO wheel first: it is the one piece only PyPI has, so it doubles as the reachability check."""
     argv = [python, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", "--python-version", "3.12",
-            "--timeout", "20", "--retries", "1", "--quiet", TAO_WHEEL, "-d", str(into)]
+            "--timeout", "20", "--retries", "1", TAO_WHEEL, "-d", str(into)]
     try:
-        run(argv, f"pip download {TAO_WHEEL}", timeout=900)
-    except BuildError as exc:
-        raise BuildError(f"PyPI unreachable or {TAO_WHEEL} unavailable: {exc}", EXIT_OFFLINE) from exc
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=900)
+    except subprocess.TimeoutExpired:
+        raise BuildError(f"PyPI unreachable: pip download {TAO_WHEEL} took over 900 s", EXIT_OFFLINE) from None
     wheels = sorted(into.glob("nvidia_tao_pytorch-*.whl"))
-    if not wheels:
-        raise BuildError(f"pip download {TAO_WHEEL} wrote no wheel", EXIT_OFFLINE)
-    return wheels[0]
+    if done.returncode == 0 and wheels:
+        return wheels[0]
+    lines = [line.strip() for line in done.stderr.splitlines() if line.strip()]
+    network = next((line for line in lines if any(n in line for n in _NETWORK)), None)
+    if network is not None:
+        raise BuildError(f"PyPI unreachable: pip download {TAO_WHEEL}: {network[:200]}", EXIT_OFFLINE)
+    last = next((line for line in reversed(lines) if "ERROR" in line), lines[-1] if lines else "no output")
+    raise BuildError(f"{TAO_WHEEL} not available from the package index: {last[:200]}", EXIT_OFFLINE)
 
 
 def site_packages(venv: Path) -> Path:
