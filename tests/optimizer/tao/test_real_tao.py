@@ -159,20 +159,24 @@ def test_target_recall_study_completes(tao_bin, rendered, tmp_path):
 
 
 def test_a_failing_override_fails_with_taos_own_message(tao_bin, rendered, tmp_path):
+    """Failed trials do not use up the budget: the study stops after 3 in a row, each with TAO's status.json reason
+    (not its telemetry warning, the log's last line saying "Error")."""
     run, study, _ = optimize(tao_bin, rendered, tmp_path, "--trials", "1",
                              spec_overrides={"train.optim.lr_scheduler": "Cosine"})
-    (trial,) = study.trials
-    assert trial.state == TrialState.FAIL
-    reason = trial.user_attrs["fail_reason"]
-    assert "Parameter validation error: Only [AutoReduce, MultiStep] scheduler is supported" in reason, reason
-    assert "telemetry" not in reason and "\x1b" not in reason
+    message = "Parameter validation error: Only [AutoReduce, MultiStep] scheduler is supported"
+    assert run.returncode != 0 and "3 trials in a row failed" in run.stderr and message in run.stderr
+    assert [t.state for t in study.trials] == [TrialState.FAIL] * 3
+    for trial in study.trials:
+        reason = trial.user_attrs["fail_reason"]
+        assert reason == f"TaoReportedFailure: train: {message} (status.json FAILURE, exit code 1)", reason
 
 
 def test_a_timeout_fails_the_trial_and_leaves_no_tao_process(tao_bin, rendered, tmp_path):
-    run, study, paths = optimize(tao_bin, rendered, tmp_path, "--trials", "1", timeout_s=15)
-    (trial,) = study.trials
-    assert trial.state == TrialState.FAIL
-    assert trial.user_attrs["fail_reason"].startswith("TaoTimeout: train: still running after 15 s")
+    run, study, paths = optimize(tao_bin, rendered, tmp_path, "--trials", "1", timeout_s=10)
+    assert run.returncode != 0 and "3 trials in a row failed" in run.stderr
+    assert [t.state for t in study.trials] == [TrialState.FAIL] * 3
+    for trial in study.trials:
+        assert trial.user_attrs["fail_reason"].startswith("TaoTimeout: train: still running after 10 s")
     assert no_process_mentions(str(paths.root)) == []
 
 
