@@ -10,6 +10,9 @@ the hash of the pins, the shims and RECIPE_VERSION), in a temporary sibling fold
 when complete.
 `<venv>/autosynthda-bin` holds `action_recognition` and `python`: put it first on PATH for `--runtime local`.
 
+Measured (2026-12, 2 CPU cores shared with other jobs, torch from the local CPU wheel, the rest from PyPI and the
+local mirror): 427 s to build, 1.3 GB on disk; a current venv is found in under 0.5 s.
+
 Exit codes: 0 ready (the last stdout line is the bin folder); 3 PyPI unreachable (one-line reason on stderr, tests skip
 with it); 1 any other build failure (one-line reason on stderr).
 """
