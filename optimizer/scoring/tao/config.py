@@ -17,9 +17,10 @@ class TaoConfig(BaseModel):
     """How each trial runs TAO action_recognition train + evaluate.
 
     runtime: docker (the Docker SDK, a GPU server), apptainer (`apptainer exec --nv`, SLURM clusters) or local (the
-    `action_recognition` on PATH: inside a TAO container, or a native install). gpus: "all" or the GPU ids this
-    worker owns. timeout_s: wall-clock limit of each TAO run (train, evaluate); the run is stopped and the trial
-    fails. pretrained_model_path: a host file (.tlt/.pth), mounted read-only. encryption_key_env: the NAME of the
+    `action_recognition` on PATH: inside a TAO container, or a native install). gpus: "all", the GPU ids this
+    worker owns, or "none" (CPU: no GPU requested; the local runtime sets CUDA_VISIBLE_DEVICES=""). timeout_s:
+    wall-clock limit of each TAO run (train, evaluate); the run is stopped and the trial fails.
+    pretrained_model_path: a host file (.tlt/.pth), mounted read-only. encryption_key_env: the NAME of the
     environment variable holding the model key (NGC trainable models use nvidia_tao); the key itself is never
     written to the config, logs or kept files.
     """
@@ -46,7 +47,7 @@ class TaoConfig(BaseModel):
     @classmethod
     def _gpu_ids(cls, value: str | list[int]) -> str | list[int]:
         if isinstance(value, list) and (not value or len(set(value)) != len(value) or min(value) < 0):
-            raise ValueError(f"must be 'all' or a non-empty list of distinct GPU ids >= 0, got {value}")
+            raise ValueError(f"must be 'all', 'none' or a non-empty list of distinct GPU ids >= 0, got {value}")
         return value
 
     @field_validator("encryption_key_env")

@@ -36,7 +36,7 @@ def example_specs(study: Path = STUDY) -> dict[str, str]:
             train_dir="/data/train", val_dir="/data/val", test_dir="/data/test", results_dir="/results",
             epochs=tao.epochs, batch_size=tao.batch_size, rgb_seq_length=tao.rgb_seq_length,
             input_size=tao.input_size, seed=seed,
-            gpu_ids=(0,) if tao.gpus == "all" else tuple(range(len(tao.gpus))),
+            gpu_ids=tuple(range(len(tao.gpus))) if isinstance(tao.gpus, list) else (0,),
             pretrained_model_path=f"/pretrained/{model.name}" if model else None,
             pretrained_num_classes=tao.pretrained_num_classes,
             checkpoint=f"/results/train/model_epoch_{tao.epochs - 1:03d}.pth",

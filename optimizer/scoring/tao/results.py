@@ -21,7 +21,7 @@ _AVERAGE = re.compile(r"^Average class accuracy:\s*(\S+)\s*$", re.M)
 _EXECUTION = re.compile(r"Execution status:\s*(PASS|FAIL)")
 _REJECTED_KEY = re.compile(r"Key '([^']+)' not in '([^']+)'")
 _CUDA_OOM = re.compile(r"CUDA out of memory|OutOfMemoryError")
-_STARS = re.compile(r"^\*{5,}\s*$")
+_STARS = re.compile(r"\*{5,}")
 
 
 def _float(text: str) -> float:
@@ -134,18 +134,36 @@ class EvaluateStdout:
     average: float | None
 
 
+def _segments(text: str) -> list[str | None]:
+    """The output as lines, with every run of asterisks cut out as a None marker wherever it sits in a line.
+
+    Real TAO rewrites progress-bar lines as '\\r' + line without a newline, so the first asterisk row and the first
+    class row land on the end of the last progress-bar line (TAO.md, "Observed from NVIDIA's own ...")."""
+    out: list[str | None] = []
+    for line in re.split(r"\r\n|\r|\n", text):
+        pieces = _STARS.split(line)
+        for i, piece in enumerate(pieces):
+            if i:
+                out.append(None)
+            if piece.strip() or not i:
+                out.append(piece)
+    return out
+
+
 def parse_evaluate_stdout(text: str, classes: Sequence[str]) -> EvaluateStdout:
-    """Per-class lines are "{name:<14}{pct:.4}" in label-map order: a name of 14+ characters touches its number, so
-    each line is matched against the class name expected at its position rather than split on spaces."""
-    lines = text.splitlines()
+    """Per-class lines are "{name:<14}{pct:.4}" in label-map order between two asterisk rows: a name of 14+
+    characters touches its number, so each line is matched against the class name expected at its position rather
+    than split on spaces. The rows are found anywhere in a line (see _segments)."""
+    segments = _segments(text)
     per_class: dict[str, float] = {}
-    starts = [i for i, line in enumerate(lines) if _STARS.match(line)]
+    starts = [i for i, piece in enumerate(segments) if piece is None]
     for a, b in zip(starts, starts[1:]):
-        block = [line.rstrip() for line in lines[a + 1 : b]]
+        block = [piece.strip() for piece in segments[a + 1 : b] if piece is not None and piece.strip()]
         if len(block) == len(classes) and all(line.startswith(c) for line, c in zip(block, classes)):
             per_class = {c: _float(line[len(c):].strip()) for line, c in zip(block, classes)}
-    totals = _TOTAL.findall(text)
-    averages = _AVERAGE.findall(text)
+    flat = "\n".join(piece for piece in segments if piece is not None)
+    totals = _TOTAL.findall(flat)
+    averages = _AVERAGE.findall(flat)
     return EvaluateStdout(
         per_class=per_class,
         total=_float(totals[-1]) if totals else None,

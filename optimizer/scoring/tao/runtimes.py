@@ -204,6 +204,33 @@ def _gpu_env(gpus: str | list[int]) -> dict[str, str]:
     return {"CUDA_VISIBLE_DEVICES": ",".join(chosen)}
 
 
+PYTHON = "python"
+PREFLIGHT_TIMEOUT_S = 120.0
+
+
+def _check_tao_python(timeout_s: float = PREFLIGHT_TIMEOUT_S) -> None:
+    """TAO's entrypoint runs each task as `python <script>` with the `python` found on PATH: one that cannot import
+    nvidia_tao_pytorch fails every trial later ("No module named 'nvidia_tao_pytorch'"), so it is tried once here."""
+    python = shutil.which(PYTHON)
+    if python is None:
+        raise TaoUnavailable("scorer.tao.runtime local: no `python` on PATH: TAO runs its tasks with it; put TAO's "
+                             "own interpreter first on PATH")
+    try:
+        done = subprocess.run([python, "-c", "import nvidia_tao_pytorch"], stdin=subprocess.DEVNULL,
+                              capture_output=True, text=True, timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        raise TaoUnavailable(f"scorer.tao.runtime local: `{python} -c 'import nvidia_tao_pytorch'` took over "
+                             f"{timeout_s:g} s") from None
+    except OSError as exc:
+        raise TaoUnavailable(f"scorer.tao.runtime local: cannot run {python}: {exc.strerror or exc}") from None
+    if done.returncode != 0:
+        lines = [line.strip() for line in (done.stderr or done.stdout).splitlines() if line.strip()]
+        raise TaoUnavailable(
+            f"scorer.tao.runtime local: the `python` on PATH ({python}) cannot import nvidia_tao_pytorch "
+            f"({lines[-1] if lines else f'exit {done.returncode}'}): TAO runs its tasks with it; put TAO's own "
+            f"interpreter first on PATH")
+
+
 @dataclass
 class LocalRuntime:
     """`action_recognition` from PATH, run directly: inside a TAO container already, or a native install. Mounts are
@@ -220,6 +247,7 @@ class LocalRuntime:
                 f"scorer.tao.runtime local: `{self.executable}` is not on PATH (run inside a TAO container or a "
                 f"native TAO install), or use --runtime docker|apptainer"
             )
+        _check_tao_python()
 
     def path(self, mount: Mount) -> str:
         return str(mount.host)

@@ -21,7 +21,7 @@ from typing import Any
 from generation.dataset import LayoutError, check_tao_layout
 from optimizer.scoring import metrics
 from optimizer.scoring.protocol import ReportFn, ScoreResult, ScoringError, ScoringPruned, TrialDataset
-from optimizer.scoring.tao.checks import check_run, final_checkpoint
+from optimizer.scoring.tao.checks import check_final_epoch, check_run, final_checkpoint
 from optimizer.scoring.tao.config import TaoConfig
 from optimizer.scoring.tao.docker_runtime import DockerRuntime, container_name
 from optimizer.scoring.tao.errors import (
@@ -103,7 +103,8 @@ class TaoScorer:
         if s.pretrained_model_path is not None:
             model = s.pretrained_model_path.resolve()
             mounts["model"] = Mount(model, f"/pretrained/{model.name}")
-        gpu_ids = (0,) if s.gpus == "all" else tuple(range(len(s.gpus)))  # ids as the container numbers them
+        # ids as the container numbers them; "none" (CPU) still tells TAO one device, which it runs on the CPU
+        gpu_ids = tuple(range(len(s.gpus))) if isinstance(s.gpus, list) else (0,)
         values = SpecValues(
             label_map=dict(dataset.label_map),
             **{f"{split}_dir": self.runtime.path(mounts[split]) for split in SPLITS},
@@ -123,6 +124,8 @@ class TaoScorer:
                 if checkpoint is None:
                     raise TaoResultError("train: finished but left no checkpoint under results/train",
                                          log_tail=log_tail(work / "train.log"))
+                check_final_epoch(checkpoint, s.epochs, read_status(results / "train" / "status.json"),
+                                  log_tail(work / "train.log"))
                 in_container = f"{values.results_dir}/{checkpoint.path.relative_to(results).as_posix()}"
                 values = replace(values, checkpoint=in_container)
                 evaluation = self._run("evaluate", values, dataset, mounts, work, key, redact, None)

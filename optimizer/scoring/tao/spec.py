@@ -2,8 +2,9 @@
 the per-trial train/evaluate specs built from them.
 
 The schema is TAO 5.5+'s PyTorch ExperimentConfig for action_recognition (nvidia_tao_pytorch ... action_recognition/
-config/default_config.py with the common TrainConfig/EvaluateConfig), plus the few keys 6.x added (model_name,
-train.checkpoint_interval_unit, evaluate.trt_engine). TAO rejects any other key at once ("Key 'foo' not in
+config/default_config.py with the common TrainConfig/EvaluateConfig), plus the keys 6.x/7.x added (model_name,
+train.checkpoint_interval_unit, train.checkpointer.*, evaluate.trt_engine, wandb.group, wandb.run_id: checked
+against nvidia-tao-pytorch 7.3.0's dataclasses). TAO rejects any other key at once ("Key 'foo' not in
 'ARTrainExpConfig'", rc 1, no status.json), so the driver checks the same schema before launching anything.
 """
 
@@ -41,8 +42,13 @@ class Section:
 # means null is allowed (Optional in TAO). "str!" is a required string (TAO's MISSING) for the task that uses it.
 _CUDNN = Section("CuDNNConfig", {"benchmark": "bool", "deterministic": "bool"})
 _WANDB = Section("WandBConfig", {
-    "enable": "bool", "project": "str", "entity": "str?", "tags": "list[str]", "reinit": "bool",
-    "sync_tensorboard": "bool", "save_code": "bool", "name": "str",
+    "enable": "bool", "project": "str", "entity": "str?", "group": "str?", "tags": "list[str]", "reinit": "bool",
+    "sync_tensorboard": "bool", "save_code": "bool", "name": "str", "run_id": "str",
+})
+# TAO 7.x: best-checkpoint saving beside the periodic one (config/common/common_config.py CheckpointerConfig).
+_CHECKPOINTER = Section("CheckpointerConfig", {
+    "enable_topk": "bool", "replace_periodic": "bool", "monitor": "str?", "mode": "str?", "save_top_k": "int",
+    "filename": "str", "dirpath": "str?", "auto_insert_metric_name": "bool",
 })
 _MODEL = Section("ARModelConfig", {
     "model_type": "str", "backbone": "str", "input_type": "str", "of_seq_length": "int",
@@ -68,7 +74,7 @@ _TRAIN = Section("ARTrainExpConfig", {
     "num_gpus": "int", "gpu_ids": "list[int]", "num_nodes": "int", "seed": "int", "cudnn": _CUDNN,
     "num_epochs": "int", "checkpoint_interval": "int", "checkpoint_interval_unit": "str",
     "validation_interval": "int", "resume_training_checkpoint_path": "str?", "results_dir": "str?",
-    "optim": _OPTIM, "clip_grad_norm": "float",
+    "optim": _OPTIM, "clip_grad_norm": "float", "checkpointer": _CHECKPOINTER,
 })
 _EVALUATE = Section("AREvalExpConfig", {
     "num_gpus": "int", "gpu_ids": "list[int]", "num_nodes": "int", "checkpoint": "str!", "trt_engine": "str?",
@@ -94,6 +100,23 @@ DRIVER_KEYS = frozenset({
     "train.results_dir", "evaluate.results_dir", "evaluate.checkpoint", "evaluate.test_dataset_dir",
     "train.resume_training_checkpoint_path",
 })
+# Keys the driver sets from scorer.tao (or scorer) settings and relies on in its own checks (the batch size against
+# each split, the epoch count against the checkpoint it scores): overriding them would be silently half-applied, so
+# they are refused with the setting to use instead.
+SETTING_KEYS: dict[str, str] = {
+    "dataset.batch_size": "scorer.tao.batch_size",
+    "train.num_epochs": "scorer.tao.epochs",
+    "train.checkpoint_interval": "scorer.tao.epochs (the driver keeps only the final epoch's checkpoint)",
+    "train.checkpoint_interval_unit": "scorer.tao.epochs (the driver keeps only the final epoch's checkpoint)",
+    "model.input_width": "scorer.tao.input_size",
+    "model.input_height": "scorer.tao.input_size",
+    "model.rgb_seq_length": "scorer.tao.rgb_seq_length",
+    "model.rgb_pretrained_model_path": "scorer.tao.pretrained_model_path",
+    "model.rgb_pretrained_num_classes": "scorer.tao.pretrained_num_classes",
+    "train.seed": "scorer.seed",
+    "train.num_gpus": "scorer.tao.gpus",
+    "train.gpu_ids": "scorer.tao.gpus",
+}
 REQUIRED: dict[str, tuple[str, ...]] = {
     "train": ("results_dir", "dataset.label_map", "dataset.train_dataset_dir", "dataset.val_dataset_dir"),
     "evaluate": ("results_dir", "dataset.label_map", "evaluate.checkpoint", "evaluate.test_dataset_dir"),
@@ -157,6 +180,9 @@ def check_overrides(overrides: Mapping[str, Any]) -> None:
     """Every override is a dotted key of the schema with a value of its type, and not one the driver owns."""
     for dotted, value in overrides.items():
         check_value(dotted, value)
+        instead = sorted({SETTING_KEYS[k] for k in SETTING_KEYS if k == dotted or k.startswith(f"{dotted}.")})
+        if instead:
+            raise SpecError(f"spec key {dotted!r} is set by the driver: use {' and '.join(instead)} instead")
         owned = [k for k in DRIVER_KEYS if k == dotted or k.startswith(f"{dotted}.")]
         if owned:
             raise SpecError(f"spec key {dotted!r}: set by the driver for every trial ({', '.join(sorted(owned))})")

@@ -31,6 +31,12 @@ def standin(tmp_path_factory, monkeypatch) -> Path:
     exe = bin_dir / "action_recognition"
     shutil.copy(STANDIN, exe)  # a copy, so a checkout that lost the executable bit still works
     exe.chmod(exe.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+    # TAO runs its tasks with the `python` on PATH, and the local runtime's preflight checks that it imports
+    # nvidia_tao_pytorch: the stand-in's `python` is this interpreter with an empty marker package of that name.
+    python = bin_dir / "python"
+    python.write_text(f'#!/bin/sh\nPYTHONPATH="{STANDIN.parent / "site"}${{PYTHONPATH:+:$PYTHONPATH}}" '
+                      f'exec "{sys.executable}" "$@"\n')
+    python.chmod(0o755)
     monkeypatch.setenv("PATH", os.pathsep.join([str(bin_dir), str(Path(sys.executable).parent),
                                                 os.environ.get("PATH", "")]))
     for name in STANDIN_ENV:

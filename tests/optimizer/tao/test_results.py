@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 
 import pytest
 
-from optimizer.scoring.tao.checks import check_run, final_checkpoint
+from optimizer.scoring.tao.checks import Checkpoint, check_final_epoch, check_run, final_checkpoint
 from optimizer.scoring.tao.errors import (
     Redactor,
     TaoExitError,
     TaoNoStatus,
     TaoOutOfMemory,
     TaoReportedFailure,
+    TaoResultError,
     TaoSpecRejected,
 )
 from optimizer.scoring.tao.results import (
@@ -108,7 +110,7 @@ OK_STATUS = [json.loads(x) for x in TRAIN_STATUS]
      OK_STATUS, TaoReportedFailure, "exit code 0 but `Execution status: FAIL`: ValueError: Dataset size (3)"),
     (RunExit(0), "Execution status: PASS", None, TaoNoStatus, "no train/status.json"),
     (RunExit(0), "Execution status: PASS", [*OK_STATUS, {"status": "FAILURE", "message": "CUDA error"}],
-     TaoReportedFailure, "status.json reports FAILURE: CUDA error"),
+     TaoReportedFailure, "train: CUDA error (status.json FAILURE, exit code 0)"),
     (RunExit(137), "Killed", OK_STATUS, TaoOutOfMemory, "killed, exit 137 (SIGKILL"),
     (RunExit(137, oom_killed=True), "", OK_STATUS, TaoOutOfMemory, "Docker's OOM killer"),
     (RunExit(1), "torch.OutOfMemoryError: CUDA out of memory.\nExecution status: FAIL", None, TaoOutOfMemory,
@@ -152,3 +154,71 @@ def test_redactor_keeps_binary_files_the_same_length(tmp_path):
     path.write_bytes(b"\x08\x01hparams s3cret \x00\xff")
     Redactor(["s3cret"]).file(path, text=False)
     assert path.read_bytes() == b"\x08\x01hparams ****** \x00\xff"
+
+
+# What NVIDIA's action_recognition really printed and wrote (fixtures/README.md): raw bytes, \r and ANSI codes kept.
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+def fixture_log(name: str) -> str:
+    return (FIXTURES / f"{name}.log").read_bytes().decode("utf-8", errors="replace")
+
+
+def as_pumped(text: str) -> str:
+    """The log as the runtimes keep it: LogPump ends a line at every \\r."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+@pytest.mark.parametrize("shape", [lambda t: t, as_pumped], ids=["raw", "pumped"])
+def test_real_evaluate_per_class_rows_glued_to_the_progress_bar(shape):
+    log = shape(fixture_log("evaluate"))
+    assert "0.88it/s]*******************************fall          100.0" in as_pumped(log)  # the glued row
+    parsed = parse_evaluate_stdout(log, ["fall", "walk"])
+    assert parsed.per_class == {"fall": 100.0, "walk": 0.0}
+    assert (parsed.total, parsed.average) == (50.0, 50.0)
+    assert evaluate_kpi(read_status(FIXTURES / "evaluate.status.json")) == (50.0, 50.0)
+
+
+@pytest.mark.parametrize(("name", "message"), [
+    ("train_fail_lr", "Parameter validation error: Only [AutoReduce, MultiStep] scheduler is supported"),
+    ("train_fail_batch", "Parameter validation error: Dataset size (8) is smaller than the total batch size (16). "
+                         "Not enough data for train."),
+])
+def test_real_failure_reason_is_taos_status_message(name, message):
+    log, status = fixture_log(name), read_status(FIXTURES / f"{name}.status.json")
+    assert "nvidia_tao_core.telemetry is not available" in log.splitlines()[-2]  # the last line saying "Error"
+    with pytest.raises(TaoReportedFailure) as info:
+        check_run("train", RunExit(1), log, status, tail="")
+    assert str(info.value) == f"train: {message} (status.json FAILURE, exit code 1)"
+
+
+def test_real_failure_without_status_names_the_exception_not_the_telemetry_warning():
+    with pytest.raises(TaoExitError) as info:
+        check_run("train", RunExit(1), fixture_log("train_fail_lr"), None, tail="")
+    assert str(info.value) == "train: exit code 1: ValueError: Only [AutoReduce, MultiStep] scheduler is supported"
+
+
+def test_real_success_has_no_success_status_and_passes():
+    for name in ("train", "evaluate"):
+        status = read_status(FIXTURES / f"{name}.status.json")
+        assert {line["status"] for line in status} == {"STARTED", "RUNNING"}
+        assert status[-1]["message"] == f"{name.capitalize()} finished successfully."
+        check_run(name, RunExit(0), fixture_log(name), status, tail="")
+
+
+def test_real_checkpoint_names_and_the_final_epoch_check(tmp_path):
+    listed = (FIXTURES / "train.checkpoints.txt").read_text().splitlines()
+    for entry in listed:
+        name, _, target = entry.partition(" -> ")
+        (tmp_path / name).symlink_to(target) if target else (tmp_path / name).write_text("x")
+    found = final_checkpoint(tmp_path, (".pth",))
+    assert (found.path.name, found.epoch) == ("model_epoch_001_step_00008.pth", 1)
+    status = read_status(FIXTURES / "train.status.json")
+    check_final_epoch(found, 2, status)  # the capture trained 2 epochs
+    with pytest.raises(TaoResultError, match=r"status.json plans epochs 0..1, the driver asked for 3"):
+        check_final_epoch(found, 3, status)
+    earlier = Checkpoint(tmp_path / "model_epoch_000_step_00004.pth", 0)
+    with pytest.raises(TaoResultError, match=r"is from epoch 0, not the final epoch 1 that train/status.json"):
+        check_final_epoch(earlier, 2, status)
+    with pytest.raises(TaoResultError, match=r"status.json ends at epoch 0, expected the final epoch 1"):
+        check_final_epoch(found, 2, [line for line in status if line.get("epoch") != 1])

@@ -4,6 +4,7 @@ the container removed on every exit path, preflight errors, and Apptainer's argv
 from __future__ import annotations
 
 import os
+import sys
 
 import docker.errors
 import pytest
@@ -12,7 +13,7 @@ from optimizer.scoring import ScoringPruned
 from optimizer.scoring.tao import DEFAULT_IMAGE, TaoConfig, TaoNoStatus, TaoOutOfMemory, TaoScorer, TaoTimeout
 from optimizer.scoring.tao.docker_runtime import DockerRuntime, container_name, run_kwargs
 from optimizer.scoring.tao.errors import TaoUnavailable
-from optimizer.scoring.tao.runtimes import ApptainerRuntime, Job, Mount
+from optimizer.scoring.tao.runtimes import ApptainerRuntime, Job, LocalRuntime, Mount, _gpu_env
 
 SECRET = "tao-key-77e1"
 
@@ -247,3 +248,33 @@ def test_apptainer_preflight(tmp_path, monkeypatch):
     with pytest.raises(TaoUnavailable, match=r"scorer\.tao\.image: .*tao\.sif does not exist"):
         ApptainerRuntime(str(tmp_path / "tao.sif")).preflight()
     ApptainerRuntime(DEFAULT_IMAGE).preflight()  # a docker:// image is pulled by apptainer itself
+
+
+def test_local_preflight_checks_the_python_tao_runs_its_tasks_with(tmp_path, monkeypatch):
+    """TAO's entrypoint runs `python <script>` from PATH: one without nvidia_tao_pytorch is refused before trial 0."""
+    exe = tmp_path / "action_recognition"
+    exe.write_text("#!/bin/sh\n")
+    exe.chmod(0o755)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(TaoUnavailable, match=r"^scorer\.tao\.runtime local: no `python` on PATH"):
+        LocalRuntime().preflight()
+    python = tmp_path / "python"
+    python.symlink_to(sys.executable)  # this interpreter: no nvidia_tao_pytorch
+    monkeypatch.delenv("PYTHONPATH", raising=False)
+    with pytest.raises(TaoUnavailable) as info:
+        LocalRuntime().preflight()
+    message = str(info.value)
+    assert message.startswith(f"scorer.tao.runtime local: the `python` on PATH ({python}) cannot import "
+                              f"nvidia_tao_pytorch (ModuleNotFoundError: No module named 'nvidia_tao_pytorch')")
+    assert "\n" not in message
+    site = tmp_path / "site" / "nvidia_tao_pytorch"
+    site.mkdir(parents=True)
+    (site / "__init__.py").write_text("")
+    monkeypatch.setenv("PYTHONPATH", str(site.parent))
+    LocalRuntime().preflight()
+
+
+def test_gpus_none_hides_every_gpu_from_a_local_run(monkeypatch):
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "3,5")
+    assert _gpu_env("none") == {"CUDA_VISIBLE_DEVICES": ""}
+    assert TaoConfig(gpus="none").gpus == "none"

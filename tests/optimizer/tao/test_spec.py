@@ -17,6 +17,8 @@ from optimizer.scoring.tao.spec import (
     SpecError,
     SpecValues,
     build_spec,
+    check_overrides,
+    load_template,
     render_spec,
     validate_spec,
 )
@@ -81,11 +83,42 @@ def test_overrides_reach_the_right_spec():
     ({"train.optim": 0.1}, r"'train\.optim': expected a mapping \(OptimConfig\)"),
     ({"dataset.train_dataset_dir": "/elsewhere"}, r"'dataset\.train_dataset_dir': set by the driver"),
     ({"encryption_key": "abc"}, r"'encryption_key': set by the driver"),
+    # Keys the driver sets from scorer settings and checks against (issue 15): refused, naming the setting to use.
+    ({"dataset.batch_size": 16}, r"^spec key 'dataset\.batch_size' is set by the driver: use scorer\.tao\.batch_size"),
+    ({"train.num_epochs": 3}, r"'train\.num_epochs' is set by the driver: use scorer\.tao\.epochs instead$"),
+    ({"train.checkpoint_interval": 1}, r"'train\.checkpoint_interval' is set by the driver: use scorer\.tao\.epochs"),
+    ({"model.input_width": 112}, r"'model\.input_width' is set by the driver: use scorer\.tao\.input_size"),
+    ({"model.rgb_seq_length": 5}, r"'model\.rgb_seq_length' is set by the driver: use scorer\.tao\.rgb_seq_length"),
+    ({"train.seed": 7}, r"'train\.seed' is set by the driver: use scorer\.seed instead"),
+    ({"train.gpu_ids": [1]}, r"'train\.gpu_ids' is set by the driver: use scorer\.tao\.gpus"),
+    ({"train": {"num_epochs": 3}}, r"'train' is set by the driver: use .*scorer\.tao\.epochs"),
+    ({"model": {"dropout_ratio": 0.5}}, r"'model' is set by the driver: use scorer\.tao\.input_size and "),
 ])
 def test_bad_override_is_rejected_naming_the_key(overrides, message):
     with pytest.raises(SpecError, match=message) as info:
         build_spec("train", SpecValues(**{**VALUES.__dict__, "overrides": overrides}))
     assert "\n" not in str(info.value) and "abc" not in str(info.value)
+
+
+def test_tao_7_keys_are_accepted():
+    """train.checkpointer.* and wandb.group/run_id, as nvidia-tao-pytorch 7.3.0's dataclasses have them."""
+    overrides = {
+        "train.checkpointer": {"enable_topk": True, "replace_periodic": False, "monitor": "val_acc", "mode": "max",
+                               "save_top_k": 2, "filename": "model_best_{epoch:03d}", "dirpath": None,
+                               "auto_insert_metric_name": False},
+        "wandb.group": "fall", "wandb.run_id": "abc",
+    }
+    spec = build_spec("train", SpecValues(**{**VALUES.__dict__, "overrides": overrides}))
+    assert spec["train"]["checkpointer"]["save_top_k"] == 2 and spec["wandb"]["run_id"] == "abc"
+    with pytest.raises(SpecError, match=r"'train\.checkpointer\.save_top_k': expected int, got str"):
+        check_overrides({"train.checkpointer.save_top_k": "two"})
+
+
+def test_templates_keep_wandb_off():
+    """TAO's default is wandb.enable: true, which logs wherever WANDB_API_KEY or ~/.netrc exists."""
+    for task in ("train", "evaluate"):
+        assert load_template(task)["wandb"] == {"enable": False}
+        assert build_spec(task, SpecValues(**{**VALUES.__dict__, "checkpoint": "/c.pth"}))["wandb"]["enable"] is False
 
 
 def test_a_spec_without_required_keys_is_refused():
@@ -137,6 +170,8 @@ def test_fall_tao_study_is_valid():
     ({"kind": "tao", "tao": {"runtime": "podman"}}, r"scorer\.tao\.runtime: Input should be 'docker'"),
     ({"kind": "tao", "tao": {"gpu": [0]}}, r"scorer\.tao\.gpu: unknown key"),
     ({"kind": "tao", "tao": {"gpus": []}}, r"scorer\.tao\.gpus: .*non-empty list"),
+    ({"kind": "tao", "tao": {"spec_overrides": {"dataset.batch_size": 16}}},
+     r"scorer\.tao\.spec_overrides: spec key 'dataset\.batch_size' is set by the driver: use scorer\.tao\.batch_size"),
     ({"kind": "tao", "tao": {"encryption_key_env": "nvidia tao!"}}, r"encryption_key_env: must be the NAME"),
     ({"kind": "tao", "epochs": 3}, r"scorer: epochs: an embedded-scorer setting"),
     ({"kind": "embedded", "tao": {"epochs": 3}}, r"scorer: tao: only read when scorer\.kind is 'tao'"),
@@ -157,6 +192,8 @@ def test_kind_tao_without_a_section_takes_the_defaults(tmp_path):
 def test_examples_pass_the_standins_own_schema(standin, tmp_path):
     """A second encoding of TAO's schema (the stand-in's, transcribed separately) accepts every example key."""
     for name in sorted(example_specs()):
-        run = subprocess.run([str(standin), name.split("_")[0], "-e", str(EXAMPLES / name),
-                              f"results_dir={tmp_path}"], capture_output=True, text=True)
-        assert "Experiment config:" in run.stdout and "not in '" not in run.stdout, run.stdout
+        task = name.split("_")[0]
+        run = subprocess.run([str(standin), task, "-e", str(EXAMPLES / name), f"results_dir={tmp_path / name}"],
+                             capture_output=True, text=True)
+        # Past the schema, TAO writes the resolved spec to <results_dir>/<task>/experiment.yaml.
+        assert (tmp_path / name / task / "experiment.yaml").is_file() and "not in '" not in run.stdout, run.stdout

@@ -89,8 +89,10 @@ def test_optimize_fall_tao_runtime_local_end_to_end(standin, rendered, tmp_path,
 
 
 FAILURES = [
-    ("exit1", {}, "TaoExitError: train: exit code 1: RuntimeError: stand-in: injected failure"),
-    ("fail_status", {}, "TaoReportedFailure: train: exit code 0 but `Execution status: FAIL`"),
+    ("exit1", {}, "TaoReportedFailure: train: Parameter validation error: stand-in: injected failure (status.json "
+                  "FAILURE, exit code 1)"),
+    ("fail_status", {}, "TaoReportedFailure: train: Parameter validation error: stand-in: injected failure "
+                        "(status.json FAILURE, exit code 0)"),
     ("no_status", {}, "TaoNoStatus: train: exit code 0 but no train/status.json"),
     ("hang", {"scorer.tao.timeout_s": 1.5}, "TaoTimeout: train: still running after 1.5 s"),
     ("oom", {}, "TaoOutOfMemory: train: killed, exit 137"),
@@ -121,7 +123,7 @@ def test_a_failed_trial_keeps_its_reason_and_log_and_the_study_goes_on(standin, 
 def test_three_failures_in_a_row_still_stop_the_study(standin, rendered, tmp_path, monkeypatch):
     monkeypatch.setenv("TAO_STANDIN_FAIL", "exit1")
     prepared, _ = fresh_study(rendered, tmp_path)
-    with pytest.raises(StudyFailed, match=r"3 trials in a row failed; last: TaoExitError: train: exit code 1"):
+    with pytest.raises(StudyFailed, match=r"3 trials in a row failed; last: TaoReportedFailure: train: Parameter validation error"):
         run_study(prepared, make_scorer(prepared.config.scorer, study=prepared.config.name), 2, Console(file=io.StringIO()))
 
 

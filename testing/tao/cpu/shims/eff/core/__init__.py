@@ -1,0 +1,5 @@
+from __future__ import annotations
+
+from eff.core.archive import Archive
+
+__all__ = ["Archive"]
