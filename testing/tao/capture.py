@@ -1,5 +1,5 @@
 """Run NVIDIA's action_recognition (the CPU venv of testing/tao/cpu) on the micro dataset and keep exactly what it
-printed and wrote: the fixtures under tests/optimizer/tao/fixtures/ come from here.
+printed and wrote: the fixtures under tests/optimizer/scoring/tao/fixtures/ come from here.
 
     python -m testing.tao.capture BIN_DIR OUT_DIR [--work DIR]
 

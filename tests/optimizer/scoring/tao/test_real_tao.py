@@ -216,7 +216,7 @@ def test_refresh_the_real_fixtures(tao_bin, tmp_path):
     """fixtures/ (what test_results.py and test_standin.py hold the scorer and the stand-in to) recaptured from
     NVIDIA's code: five more TAO runs, so only on request."""
     if os.environ.get("AUTOSYNTHDA_TAO_REFRESH_FIXTURES") != "1":
-        pytest.skip("set AUTOSYNTHDA_TAO_REFRESH_FIXTURES=1 to recapture tests/optimizer/tao/fixtures from real TAO")
+        pytest.skip("set AUTOSYNTHDA_TAO_REFRESH_FIXTURES=1 to recapture tests/optimizer/scoring/tao/fixtures from real TAO")
     from testing.tao.capture import capture
 
     out = tmp_path / "out"

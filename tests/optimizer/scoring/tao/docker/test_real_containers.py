@@ -1,5 +1,5 @@
 """The Docker runtime on a real daemon, real containers, CPU only (gpus none, network none): the stand-in image
-(Debian + python3 + PyYAML + tests/optimizer/tao/standin) run through the project's own DockerRuntime and TaoScorer.
+(Debian + python3 + PyYAML + tests/optimizer/scoring/tao/standin) run through the project's own DockerRuntime and TaoScorer.
 
 What a container really does is checked from outside: a write to a data mount fails inside it, the results dir
 takes writes, files come back as the uid:gid the container ran as, and no container of the study is left after
