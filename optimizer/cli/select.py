@@ -11,7 +11,7 @@ from optimizer.cli.app import app
 from optimizer.cli.common import existing_storage, make_console, quiet_optuna, storage_option, study_config
 from optimizer.config import ConfigError
 from optimizer.study import StudyPaths, make_scorer, prepare_study
-from optimizer.study.selection import format_selection, run_selection, study_evaluator
+from optimizer.study.selection import format_selection, run_selection, study_evaluator, study_references
 
 
 @app.command("select")
@@ -24,8 +24,10 @@ def select(
     device: str = typer.Option("auto", "--device", help="auto (cuda if available), cpu, cuda, cuda:N."),
     studies_dir: Path | None = typer.Option(None, "--studies-dir", help="Where studies/<name>/ state is."),
 ) -> None:
-    """Score the best --top points again with --seeds seeds no trial used; the best mean is chosen. Stored in the
-    study (an interrupted run resumes) and shown by `autosynthda status`."""
+    """Score the best --top points again with --seeds seeds no trial used, and the reference arms `none` (no
+    augmentation) and `synthda` (SynthDa's choice) with the same seeds; the best mean is chosen, and each candidate is
+    compared with each reference on paired differences. Stored in the study (an interrupted run resumes) and shown
+    by `autosynthda status`."""
     if top < 1:
         raise ConfigError(f"--top: must be >= 1, got {top}")
     if seeds < 2:
@@ -39,5 +41,8 @@ def select(
     if not prepared.study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
         raise ConfigError(f"{paths.root}: study: no completed trial to select from")
     evaluate = study_evaluator(prepared, make_scorer(config, device))
-    summary = run_selection(prepared.study, evaluate, top=top, seeds=seeds, metric=config.metric, log=say)
+    summary = run_selection(prepared.study, evaluate, top=top, seeds=seeds, metric=config.metric,
+                            references=study_references(prepared), log=say)
+    if prepared.tracker is not None:  # the parent run gets the table and the forest plot
+        prepared.tracker.refresh_study(prepared.study)
     say(format_selection(summary))

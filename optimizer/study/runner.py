@@ -16,7 +16,7 @@ from optimizer.samplers import sampler_done
 from optimizer.scoring import Scorer
 from optimizer.study.objective import STAGES, TrialObjective
 from optimizer.study.recovery import orphans, reap
-from optimizer.study.selection import run_selection, study_evaluator
+from optimizer.study.selection import run_selection, study_evaluator, study_references
 from optimizer.study.setup import PreparedStudy
 
 MAX_CONSECUTIVE_FAILURES = 3
@@ -117,7 +117,8 @@ def run_study(
     if final_selection and final is not None:  # off by default: it costs top x seeds more trainings
         say = partial(console.print, markup=False, highlight=False)
         evaluate = study_evaluator(prepared, scorer)
-        run_selection(study, evaluate, top=final.top, seeds=final.seeds, metric=prepared.config.metric, log=say)
+        run_selection(study, evaluate, top=final.top, seeds=final.seeds, metric=prepared.config.metric,
+                      references=study_references(prepared), log=say)
     if tracker is not None:
         tracker.refresh_study(study)
         if finished_trials(study) >= n_trials:
