@@ -112,3 +112,21 @@ def verdict(label: str, reference: str, metric: str, diff: PairedDifference) -> 
     if needed > MAX_SEEDS:
         return f"{head}: not shown; more than {MAX_SEEDS} seeds would be needed for a difference this size"
     return f"{head}: not shown; about {needed} seeds would resolve a difference this size"
+
+
+def comparisons(summary: dict | None) -> list[dict[str, object]]:
+    """Of a stored final selection (optimizer.study.selection): each candidate against each reference arm, paired by
+    seed: mean difference, 95% CI, SD, n, seeds needed and the verdict line. Empty without reference arms (a summary
+    written before they existed)."""
+    if not summary:
+        return []
+    out = []
+    for i, row in enumerate(summary.get("candidates", [])):
+        a = dict(zip(row["seeds"], row["values"]))
+        label = row.get("label") or f"w {row['weight']:.2f} r {row['ratio']:.2f}"
+        for ref in summary.get("references", []):
+            diff = paired_difference(a, dict(zip(ref["seeds"], ref["values"])))
+            out.append({"candidate": i, "label": label, "reference": ref["arm"], "mean": diff.mean, "low": diff.low,
+                        "high": diff.high, "sd": diff.sd, "n": diff.n, "seeds_needed": diff.seeds_needed(),
+                        "verdict": verdict(label, ref["arm"], summary["metric"], diff)})
+    return out

@@ -22,7 +22,7 @@ from optuna.trial import TrialState
 
 from optimizer.samplers import STATE_ATTR
 from optimizer.scoring import Scorer, TrialDataset
-from optimizer.study.evidence import paired_difference, t_interval, verdict
+from optimizer.study.evidence import comparisons, t_interval
 from optimizer.study.setup import PreparedStudy
 from optimizer.tracking.study_tables import SELECTION_ATTR
 
@@ -120,7 +120,8 @@ def _none_if_nan(value: float | None) -> float | None:
 def _summarise(row: dict) -> None:
     mean, low, high = t_interval(row["values"])
     row.update(mean=mean, ci95=[low, high])
-    row["stats"] = {k: list(t_interval([m.get(k) for m in row["measures"]])) for k in MEASURES}
+    # NaN (a measure no seed could compute, an interval of one seed) is stored as None: strict JSON has no NaN
+    row["stats"] = {k: [_none_if_nan(v) for v in t_interval([m.get(k) for m in row["measures"]])] for k in MEASURES}
 
 
 def _stored(summary: dict | None) -> dict[tuple[float, float, int], tuple[float, dict]]:
@@ -172,25 +173,8 @@ def run_selection(
     return summary
 
 
-def comparisons(summary: dict | None) -> list[dict[str, object]]:
-    """Each candidate against each reference arm, paired by seed: mean difference, 95% CI, SD, n, seeds needed and
-    the verdict line. Empty for a summary without reference arms."""
-    if not summary:
-        return []
-    out = []
-    for i, row in enumerate(summary.get("candidates", [])):
-        a = dict(zip(row["seeds"], row["values"]))
-        label = row.get("label") or f"w {row['weight']:.2f} r {row['ratio']:.2f}"
-        for ref in summary.get("references", []):
-            diff = paired_difference(a, dict(zip(ref["seeds"], ref["values"])))
-            out.append({"candidate": i, "label": label, "reference": ref["arm"], "mean": diff.mean, "low": diff.low,
-                        "high": diff.high, "sd": diff.sd, "n": diff.n, "seeds_needed": diff.seeds_needed(),
-                        "verdict": verdict(label, ref["arm"], summary["metric"], diff)})
-    return out
-
-
-def _ci(stat: list[float] | None) -> str:
-    mean, low, high = stat if stat else (math.nan, math.nan, math.nan)
+def _ci(stat: list[float | None] | None) -> str:
+    mean, low, high = (math.nan if v is None else v for v in (stat or (None, None, None)))
     if not math.isfinite(mean):
         return f"{'-':>17}"
     if not math.isfinite(low):
@@ -214,7 +198,7 @@ def format_selection(summary: dict[str, object] | None) -> str:
     else:
         lines = [f"final selection ({summary['metric']}; {n} fresh seeds, the same in every arm; mean [95% CI]; "
                  "recall .. fpr of the target class, fpr = other classes' clips predicted as it):",
-                 f"   {'arm':<14} {'w':>5} {'r':>5} {summary['metric'][:17]:>17} {'recall':>17} {'precision':>17} "
+                 f"   {'arm':<14} {'w':>5} {'r':>5} {'metric':>17} {'recall':>17} {'precision':>17} "
                  f"{'f1':>17} {'fpr':>17}  source"]
         for i, row in enumerate(summary["candidates"] + refs):
             mark = "*" if i == summary.get("chosen") else " "
