@@ -11,6 +11,7 @@ evaluation, so an interrupted selection resumes; summaries written before the re
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import shutil
@@ -214,10 +215,20 @@ def format_selection(summary: dict[str, object] | None) -> str:
     return "\n".join(lines)
 
 
+def with_confusion(scorer: Scorer) -> Scorer:
+    """The scorer with scorer.tao.confusion on (a TAO scorer; others always have their matrix): the selection
+    reports precision and the false-positive rate, which need the full matrix."""
+    settings = getattr(scorer, "settings", None)
+    if getattr(settings, "confusion", None) is False:
+        return dataclasses.replace(scorer, settings=settings.model_copy(update={"confusion": True}))
+    return scorer
+
+
 def study_evaluator(prepared: PreparedStudy, scorer: Scorer) -> Evaluate:
     """Score one (weight, ratio) as a trial would, with an explicit seed for generation and training, in
-    studies/<name>/selection/; only manifest.json and result.json are kept."""
+    studies/<name>/selection/; only manifest.json and result.json are kept. A TAO scorer runs with confusion on."""
     cfg, paths = prepared.config, prepared.paths
+    scorer = with_confusion(scorer)
 
     def evaluate(weight: float, ratio: float, seed: int) -> dict[str, float]:
         directory = paths.root / "selection" / f"w{weight:.3f}_r{ratio:.4f}_s{seed}"
