@@ -90,7 +90,8 @@ def reference_arms(
     if state.get("mode") == "legacy" and answer is not None:
         weight, why = round(float(answer), 3), "the legacy search's answer"
     ratio = n_pairs / target_train_clips
-    amount = f"one clip per pair: {n_pairs} clips for {target_train_clips} real train clips"
+    amount = (f"one clip per pair: {n_pairs} clip{'s' if n_pairs != 1 else ''} for {target_train_clips} real train "
+              f"clip{'s' if target_train_clips != 1 else ''}")
     arms.append(Candidate(weight, ratio, f"{why}, {amount}", "synthda"))
     return arms
 
