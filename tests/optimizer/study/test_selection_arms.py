@@ -162,3 +162,13 @@ def test_export_readme_and_status_carry_the_verdicts_of_a_noisy_selection():
     readme = "\n".join(_selection_lines(study, trial))
     assert "false-positive rate of the target class: 0.1500" in readme
     assert all(d["verdict"] in readme for d in diffs)
+
+
+def test_synthda_takes_the_legacy_searchs_answer_when_the_study_ran_it():
+    study = optuna.create_study(direction="maximize")
+    study.set_user_attr("fd_sampler", {"mode": "legacy", "recommendation": {"weight": 0.35, "ratio": 1.0}})
+    none, synthda = reference_arms(study, none_weight=0.5, n_pairs=4, target_train_clips=10)
+    assert (none.ratio, synthda.weight, synthda.ratio) == (0.0, 0.35, 0.4) and "legacy" in synthda.source
+    study.set_user_attr("fd_sampler", {"mode": "spsa", "recommendation": {"weight": 0.9, "ratio": 1.0}})
+    assert reference_arms(study, none_weight=0.5, n_pairs=4, target_train_clips=10)[1].weight == 0.5
+    assert [a.arm for a in reference_arms(study, none_weight=0.5, n_pairs=0, target_train_clips=10)] == ["none"]
