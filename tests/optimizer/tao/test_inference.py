@@ -8,6 +8,7 @@ the stand-in, whose inference predicts what its evaluate counted.
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import pytest
 
@@ -95,3 +96,14 @@ def test_the_final_selection_turns_confusion_on():
     scorer = local_scorer()
     assert scorer.settings.confusion is False and with_confusion(scorer).settings.confusion is True
     assert with_confusion(scorer).runtime is scorer.runtime
+
+
+def test_the_real_inference_log_when_its_fixture_is_here():
+    """NVIDIA's own output (nvidia-tao-pytorch 7.3.0, captured into fixtures/ by the TAO capture tooling): six videos of
+    a flat folder, each with one clip label, joined by `\\r` after the progress bar."""
+    fixture = Path(__file__).parent / "fixtures" / "inference.log"
+    if not fixture.is_file():
+        pytest.skip("tests/optimizer/tao/fixtures/inference.log not captured in this checkout")
+    found = parse_predictions(fixture.read_text(errors="replace"), "/tmp/cap/work/data/inference")
+    assert sorted(found) == ["fall_00", "fall_01", "fall_02", "walk_00", "walk_01", "walk_02"]
+    assert all(len(labels) == 1 for labels in found.values())
