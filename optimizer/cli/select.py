@@ -21,15 +21,17 @@ def select(
     device: str = typer.Option("auto", "--device", help="auto (cuda if available), cpu, cuda, cuda:N."),
     studies_dir: Path | None = typer.Option(None, "--studies-dir", help="Where studies/<name>/ state is."),
 ) -> None:
-    """Score the best --top points again with --seeds seeds no trial used; the best mean is chosen. Stored in the
-    study (an interrupted run resumes) and shown by `autosynthda status`."""
-    check_device(device)
+    """Score the best --top points again with --seeds seeds no trial used, and the reference arms `none` (no
+    augmentation) and `synthda` (SynthDa's choice) with the same seeds; the best mean is chosen, and each candidate is
+    compared with each reference on paired differences. Stored in the study (an interrupted run resumes) and shown
+    by `autosynthda status`."""
     from optuna.trial import TrialState
 
     from optimizer.scoring import make_scorer
     from optimizer.study import existing_storage, prepare_study
-    from optimizer.study.selection import format_selection, run_selection, study_evaluator
+    from optimizer.study.selection import format_selection, run_selection, study_evaluator, study_references
 
+    check_device(device)
     if top < 1:
         raise ConfigError(f"--top: must be >= 1, got {top}")
     if seeds < 2:
@@ -43,5 +45,8 @@ def select(
     if not prepared.study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
         raise ConfigError(f"{paths.root}: study: no completed trial to select from")
     evaluate = study_evaluator(prepared, make_scorer(config.scorer, study=config.name, device=device))
-    summary = run_selection(prepared.study, evaluate, top=top, seeds=seeds, metric=config.metric, log=say)
+    summary = run_selection(prepared.study, evaluate, top=top, seeds=seeds, metric=config.metric,
+                            references=study_references(prepared), log=say)
+    if prepared.tracker is not None:  # the parent run gets the table and the forest plot
+        prepared.tracker.refresh_study(prepared.study)
     say(format_selection(summary))

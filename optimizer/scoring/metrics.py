@@ -6,6 +6,8 @@ Conventions for classes without test samples (a split can hold an empty class fo
   in a 0 or a 1 would reward or punish the model for data that does not exist). This matches TAO's m_accuracy, which
   averages the per-class accuracy over the classes it saw.
 - precision of a class never predicted is undefined: NaN.
+- the false-positive rate of a class is FP / (FP + TN): the share of the OTHER classes' samples predicted as it (the
+  false alarms a rare-class detector raises); NaN when the split holds no sample of another class.
 - F1 is 2TP / (2TP + FP + FN). It is 0 whenever the class was true or predicted at least once and never both, and
   NaN when the class is neither true nor predicted (0/0: there is no evidence either way, and a 0 would drag a macro
   F1 down for a class the test split does not hold).
@@ -63,6 +65,14 @@ def per_class_f1(confusion: np.ndarray) -> np.ndarray:
     c = np.asarray(confusion, dtype=np.float64)
     tp = np.diag(c)
     return _safe_divide(2 * tp, c.sum(axis=0) + c.sum(axis=1))
+
+
+def per_class_false_positive_rate(confusion: np.ndarray) -> np.ndarray:
+    """FP / (FP + TN) per class: samples of other classes predicted as it, over all samples of other classes; NaN when
+    there are none."""
+    c = np.asarray(confusion, dtype=np.float64)
+    predicted, true = c.sum(axis=0), c.sum(axis=1)
+    return _safe_divide(predicted - np.diag(c), c.sum() - true)
 
 
 def mean_class_accuracy(confusion: np.ndarray) -> float:

@@ -21,6 +21,9 @@ from optimizer.scoring import metrics
 Metric = Literal["mean_class_accuracy", "accuracy", "target_recall", "target_f1"]
 METRICS: tuple[str, ...] = get_args(Metric)
 
+# Written by to_dict for readers, recomputed from the confusion matrix on load.
+DERIVED = ("per_class_precision", "per_class_false_positive_rate")
+
 # report(epoch, value) after each epoch; True asks the scorer to stop (the trial is pruned).
 ReportFn = Callable[[int, float], bool]
 
@@ -125,6 +128,35 @@ class ScoreResult:
             **rest,
         )
 
+    @property
+    def per_class_precision(self) -> dict[str, float]:
+        """TP / (TP + FP) per class from `confusion`; NaN for a class never predicted, and for every class when the
+        scorer could not build the matrix (confusion empty)."""
+        return self._from_confusion(metrics.per_class_precision)
+
+    @property
+    def per_class_false_positive_rate(self) -> dict[str, float]:
+        """Other classes' test clips predicted as the class, over all other classes' test clips (the false alarms of
+        a detector of that class), from `confusion`; NaN where undefined or without a matrix."""
+        return self._from_confusion(metrics.per_class_false_positive_rate)
+
+    def target_measures(self) -> dict[str, float]:
+        """The target class's recall, precision, F1 and false-positive rate (NaN where unknown)."""
+        t = self.target_class
+        return {
+            "recall": self.per_class_recall.get(t, math.nan),
+            "precision": self.per_class_precision[t],
+            "f1": self.per_class_f1.get(t, math.nan),
+            "fpr": self.per_class_false_positive_rate[t],
+        }
+
+    def _from_confusion(self, measure: Callable[[np.ndarray], np.ndarray]) -> dict[str, float]:
+        n = len(self.classes)
+        conf = np.asarray(self.confusion, dtype=np.int64)
+        if conf.shape != (n, n) or n == 0:
+            return dict.fromkeys(self.classes, math.nan)
+        return {c: float(v) for c, v in zip(self.classes, measure(conf))}
+
     def metric(self, name: str) -> float:
         """One of METRICS; target_* are about target_class."""
         if name == "mean_class_accuracy":
@@ -138,8 +170,11 @@ class ScoreResult:
         raise ScoringError(f"metric: unknown {name!r}, expected one of {', '.join(METRICS)}")
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain JSON types; NaN becomes None (strict JSON has no NaN)."""
-        return _json_safe(asdict(self))
+        """Plain JSON types; NaN becomes None (strict JSON has no NaN). The per-class precision and false-positive
+        rate ride along for readers of result.json; from_dict drops them (they derive from confusion)."""
+        derived = {"per_class_precision": self.per_class_precision,
+                   "per_class_false_positive_rate": self.per_class_false_positive_rate}
+        return _json_safe({**asdict(self), **derived})
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ScoreResult:
@@ -149,7 +184,7 @@ class ScoreResult:
         def num(v: float | None) -> float:
             return float("nan") if v is None else float(v)
 
-        fields = dict(data)
+        fields = {k: v for k, v in data.items() if k not in DERIVED}
         for key in ("accuracy", "mean_class_accuracy", "loss"):
             fields[key] = num(fields[key])
         fields["per_class_recall"] = nan(fields["per_class_recall"])

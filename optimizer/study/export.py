@@ -19,6 +19,7 @@ from generation.atomic import partial_sibling
 from generation.dataset import LayoutReport, TrialManifest, assemble_trial, check_tao_layout
 from generation.errors import AutoSynthDaError
 from generation.partials import sweep_siblings
+from optimizer.evidence import comparisons
 from optimizer.samplers import trial_crn_seed
 from optimizer.study.objective import trial_generation_seed
 from optimizer.study.setup import PreparedStudy
@@ -124,12 +125,25 @@ def readme(prepared: PreparedStudy, trial: FrozenTrial, manifest: TrialManifest,
 
 
 def _selection_lines(study: optuna.Study, trial: FrozenTrial) -> list[str]:
+    """The final selection's interval for this point, and every verdict of the selection (this point against no
+    augmentation and SynthDa's choice, paired by seed), so the dataset carries the evidence it was chosen on."""
     summary = study.user_attrs.get(StudyAttr.FINAL_SELECTION) or {}
     record = TrialRecord.from_frozen(trial)
     point = (round(record.weight, 3), round(record.ratio, 3))
+    lines = []
     for c in summary.get("candidates", []):
         if (c["weight"], c["ratio"]) == point and c.get("ci95"):
             low, high = c["ci95"]
-            return [f"- final selection: mean {c['mean']:.4f}, 95% CI [{low:.4f}, {high:.4f}] over "
-                    f"{len(c['values'])} fresh seeds"]
-    return ["- no final selection covers this point (run `autosynthda select` for a confidence interval)"]
+            lines = [f"- final selection: mean {c['mean']:.4f}, 95% CI [{low:.4f}, {high:.4f}] over "
+                     f"{len(c['values'])} fresh seeds"]
+            fpr = ((c.get("stats") or {}).get("fpr") or [None])[0]
+            if fpr is not None:
+                lines.append(f"- false-positive rate of the target class: {fpr:.4f} (mean over the seeds: other "
+                             "classes' test clips predicted as the target)")
+    if not lines:
+        return ["- no final selection covers this point (run `autosynthda select` for a confidence interval)"]
+    verdicts = [d["verdict"] for d in comparisons(summary)]
+    if verdicts:
+        lines += ["", "Final selection, paired by seed (95% CI: Student t on the per-seed differences):", ""]
+        lines += [f"- {v}" for v in verdicts]
+    return lines

@@ -17,7 +17,7 @@ from optimizer.scoring import Scorer
 from optimizer.scoring.tao.orphans import reap_orphans
 from optimizer.study.objective import TrialObjective
 from optimizer.study.recovery import orphans, reap
-from optimizer.study.selection import run_selection, study_evaluator
+from optimizer.study.selection import run_selection, study_evaluator, study_references
 from optimizer.study.setup import PreparedStudy
 from optimizer.trials import STAGES, TrialRecord, UserAttr
 
@@ -122,7 +122,8 @@ def run_study(
     if final_selection and final is not None:  # off by default: it costs top x seeds more trainings
         say = partial(console.print, markup=False, highlight=False)
         evaluate = study_evaluator(prepared, scorer)
-        run_selection(study, evaluate, top=final.top, seeds=final.seeds, metric=prepared.config.metric, log=say)
+        run_selection(study, evaluate, top=final.top, seeds=final.seeds, metric=prepared.config.metric,
+                      references=study_references(prepared), log=say)
     if tracker is not None:
         tracker.refresh_study(study)
         if finished_trials(study) >= n_trials:

@@ -80,3 +80,34 @@ def confusion_matrix(confusion: Sequence[Sequence[int]], classes: Sequence[str],
 
 def close(fig: Figure) -> None:
     plt.close(fig)
+
+
+def forest(differences: Sequence[dict], metric: str) -> Figure | None:
+    """Each candidate's paired difference to each reference arm (`none`, `synthda`) with its 95% CI, a zero line:
+    an interval that crosses it shows no difference. None without differences (no reference arms)."""
+    if not differences:
+        return None
+    labels = list(dict.fromkeys(d["label"] for d in differences))
+    references = list(dict.fromkeys(d["reference"] for d in differences))
+    fig, ax = plt.subplots(figsize=(7, 1.6 + 0.7 * len(labels) * len(references)), dpi=100)
+    colours = dict(zip(references, ("tab:blue", "tab:orange", "tab:green", "tab:red")))
+    offsets = np.linspace(-0.2, 0.2, len(references)) if len(references) > 1 else [0.0]
+    for d in differences:
+        y = labels.index(d["label"]) + offsets[references.index(d["reference"])]
+        low, high = d["low"], d["high"]
+        if np.isfinite(low) and np.isfinite(high):
+            ax.plot([low, high], [y, y], color=colours[d["reference"]], linewidth=2)
+        ax.plot(d["mean"], y, "o", color=colours[d["reference"]])
+        ax.annotate(f"n={d['n']}", (d["mean"], y), textcoords="offset points", xytext=(0, 6), ha="center",
+                    fontsize=7)
+    ax.axvline(0.0, color="k", linewidth=1, linestyle="--")
+    ax.set_yticks(range(len(labels)), labels)
+    ax.set_ylim(-0.6, len(labels) - 0.4)
+    ax.invert_yaxis()
+    for reference, colour in colours.items():
+        ax.plot([], [], "o-", color=colour, label=f"vs {reference}")
+    ax.legend(loc="best", fontsize=8)
+    ax.set(xlabel=f"paired difference in {metric.replace('_', ' ')} (95% CI, t on the per-seed differences)",
+           title="candidate minus reference, same seeds")
+    fig.tight_layout()
+    return fig

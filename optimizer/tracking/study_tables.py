@@ -47,14 +47,33 @@ def trials_csv(study: optuna.Study) -> str:
 
 
 def selection_frame(study: optuna.Study) -> pd.DataFrame | None:
-    """The final selection's candidates with mean and 95% CI, or None before a selection ran."""
+    """The final selection as one table, or None before a selection ran: a row per arm (candidates, then the
+    reference arms) with the metric's mean and 95% CI and the target class's recall, precision, F1 and
+    false-positive rate (mean and CI each), then a row per paired difference (candidate vs reference) with its CI,
+    SD, seeds needed and verdict."""
     summary = study.user_attrs.get(StudyAttr.FINAL_SELECTION)
     if not summary or not summary.get("candidates"):
         return None
-    rows = []
-    for i, c in enumerate(summary["candidates"]):
+    return pd.DataFrame(selection_rows(summary))
+
+
+def selection_rows(summary: dict[str, Any]) -> list[dict[str, Any]]:
+    from optimizer.evidence import comparisons
+
+    rows: list[dict[str, Any]] = []
+    arms = summary["candidates"] + (summary.get("references") or [])
+    for i, c in enumerate(arms):
         low, high = (c.get("ci95") or [None, None])[:2]
-        rows.append({"chosen": i == summary.get("chosen"), "weight": c["weight"], "ratio": c["ratio"],
-                     "source": c.get("source"), "mean": c.get("mean"), "ci95_low": low, "ci95_high": high,
-                     "values": " ".join(f"{v:.4f}" for v in c.get("values", []))})
-    return pd.DataFrame(rows)
+        row = {"row": "arm", "arm": c.get("arm", "candidate"), "label": c.get("label"), "reference": None,
+               "chosen": i == summary.get("chosen"), "weight": c["weight"], "ratio": c["ratio"],
+               "source": c.get("source"), "n": len(c.get("values", [])), "mean": c.get("mean"), "ci95_low": low,
+               "ci95_high": high}
+        for name, (mean, m_low, m_high) in (c.get("stats") or {}).items():
+            row.update({name: mean, f"{name}_ci95_low": m_low, f"{name}_ci95_high": m_high})
+        row["values"] = " ".join(f"{v:.4f}" for v in c.get("values", []))
+        rows.append(row)
+    for d in comparisons(summary):
+        rows.append({"row": "paired difference", "arm": "candidate", "label": d["label"], "reference": d["reference"],
+                     "n": d["n"], "mean": d["mean"], "ci95_low": d["low"], "ci95_high": d["high"], "sd": d["sd"],
+                     "seeds_needed": d["seeds_needed"], "verdict": d["verdict"]})
+    return rows

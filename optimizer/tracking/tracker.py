@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import optuna
+import pandas as pd
 from mlflow.entities import Metric, Param, RunTag
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
@@ -187,6 +188,15 @@ class StudyTracker:
         selection = selection_frame(study)
         if selection is not None:
             self.client.log_text(parent, selection.to_csv(index=False), "study/final_selection.csv")
+            self._log_forest(parent, selection)
+
+    def _log_forest(self, parent: str, selection: pd.DataFrame) -> None:
+        differences = selection[selection["row"] == "paired difference"].rename(
+            columns={"ci95_low": "low", "ci95_high": "high"})
+        fig = plots.forest(differences.to_dict("records"), self.config.metric)
+        if fig is not None:
+            self.client.log_figure(parent, fig, "study/forest.png")
+            plots.close(fig)
 
     def finish_study(self) -> None:
         self._guard("close the study run", lambda: self.client.set_terminated(self.parent_run_id, "FINISHED"))

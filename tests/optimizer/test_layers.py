@@ -11,7 +11,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 # Lowest first. Within a layer any import is fine; generation/ never imports optimizer/.
 LAYERS = [
-    ("optimizer.errors", "optimizer.trials", "optimizer.urls", "optimizer.yaml_keys"),
+    ("optimizer.errors", "optimizer.evidence", "optimizer.trials", "optimizer.urls", "optimizer.yaml_keys"),
     ("optimizer.samplers", "optimizer.scoring"),
     ("optimizer.config",),
     ("optimizer.tracking",),

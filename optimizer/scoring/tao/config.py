@@ -22,7 +22,9 @@ class TaoConfig(BaseModel):
     wall-clock limit of each TAO run (train, evaluate); the run is stopped and the trial fails.
     pretrained_model_path: a host file (.tlt/.pth), mounted read-only. encryption_key_env: the NAME of the
     environment variable holding the model key (NGC trainable models use nvidia_tao); the key itself is never
-    written to the config, logs or kept files.
+    written to the config, logs or kept files. confusion: after evaluate, run `action_recognition inference` on the
+    test split with the same checkpoint and build the full confusion matrix from its per-video predictions (evaluate
+    prints per-class recall only), so precision, F1 and the false-positive rate exist for any number of classes.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -39,6 +41,7 @@ class TaoConfig(BaseModel):
     pretrained_num_classes: int = Field(default=0, ge=0)
     encryption_key_env: str | None = None
     keep_checkpoints: bool = False
+    confusion: bool = False  # also run inference on the test split for the full confusion matrix (`select` turns it on)
     shm_size: str = "16G"
     stop_grace_s: float = Field(default=10.0, ge=0)
     spec_overrides: dict[str, Any] = Field(default_factory=dict)

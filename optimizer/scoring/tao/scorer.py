@@ -33,6 +33,7 @@ from optimizer.scoring.tao.errors import (
     log_tail,
     tail_text,
 )
+from optimizer.scoring.tao.inference import infer_confusion, with_confusion
 from optimizer.scoring.tao.orphans import private_spec_dir
 from optimizer.scoring.tao.results import EpochTracker, StatusTail, evaluate_kpi, parse_evaluate_stdout, read_status
 from optimizer.scoring.tao.runtimes import EXECUTABLE, ApptainerRuntime, Job, LocalRuntime, Mount, Runtime
@@ -129,10 +130,24 @@ class TaoScorer:
                 in_container = f"{values.results_dir}/{checkpoint.path.relative_to(results).as_posix()}"
                 values = replace(values, checkpoint=in_container)
                 evaluation = self._run("evaluate", values, dataset, mounts, work, key, redact, None)
-                return self._result(dataset, train, evaluation, checkpoint.path.relative_to(work), checkpoint.epoch,
-                                    results, test_counts)
+                result = self._result(dataset, train, evaluation, checkpoint.path.relative_to(work), checkpoint.epoch,
+                                      results, test_counts)
+                if s.confusion:
+                    result = self._with_inference(result, values, dataset, mounts, work, key, redact)
+                return result
             finally:
                 _tidy(work, redact, keep_checkpoints=s.keep_checkpoints)
+
+    def _with_inference(self, result: ScoreResult, values: SpecValues, dataset: TrialDataset,
+                        mounts: dict[str, Mount], work: Path, key: str | None, redact: Redactor) -> ScoreResult:
+        """scorer.tao.confusion: inference with evaluate's checkpoint, once per class folder of the test split."""
+
+        def run(folder: str) -> str:
+            (mounts["results"].host / "inference" / "status.json").unlink(missing_ok=True)  # appended to by each run
+            inferred = replace(values, inference_dir=folder)
+            return self._run("inference", inferred, dataset, mounts, work, key, redact, None).log
+
+        return with_confusion(result, infer_confusion(dataset, values.test_dir, run, work))
 
     def _run(self, task: Task, values: SpecValues, dataset: TrialDataset, mounts: dict[str, Mount], work: Path,
              key: str | None, redact: Redactor, report: ReportFn | None) -> _Run:

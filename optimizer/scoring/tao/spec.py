@@ -23,7 +23,7 @@ from optimizer.scoring.tao.errors import MASK as REDACTED
 REPO = Path(__file__).resolve().parents[3]
 TEMPLATES = REPO / "tao_specs"
 EXAMPLES = TEMPLATES / "examples"
-Task = Literal["train", "evaluate"]
+Task = Literal["train", "evaluate", "inference"]
 
 
 class SpecError(ScoringError):
@@ -98,7 +98,8 @@ SCHEMA = Section("ExperimentConfig", {
 DRIVER_KEYS = frozenset({
     "results_dir", "encryption_key", "dataset.train_dataset_dir", "dataset.val_dataset_dir", "dataset.label_map",
     "train.results_dir", "evaluate.results_dir", "evaluate.checkpoint", "evaluate.test_dataset_dir",
-    "train.resume_training_checkpoint_path",
+    "train.resume_training_checkpoint_path", "inference.checkpoint", "inference.inference_dataset_dir",
+    "inference.results_dir",
 })
 # Keys the driver sets from scorer.tao (or scorer) settings and relies on in its own checks (the batch size against
 # each split, the epoch count against the checkpoint it scores): overriding them would be silently half-applied, so
@@ -120,6 +121,7 @@ SETTING_KEYS: dict[str, str] = {
 REQUIRED: dict[str, tuple[str, ...]] = {
     "train": ("results_dir", "dataset.label_map", "dataset.train_dataset_dir", "dataset.val_dataset_dir"),
     "evaluate": ("results_dir", "dataset.label_map", "evaluate.checkpoint", "evaluate.test_dataset_dir"),
+    "inference": ("results_dir", "dataset.label_map", "inference.checkpoint", "inference.inference_dataset_dir"),
 }
 
 
@@ -230,7 +232,8 @@ class SpecValues:
     gpu_ids: tuple[int, ...] = (0,)
     pretrained_model_path: str | None = None
     pretrained_num_classes: int = 0
-    checkpoint: str | None = None  # evaluate only
+    checkpoint: str | None = None  # evaluate and inference
+    inference_dir: str | None = None  # inference only: a folder of videos (TAO's inference reads no class folders)
     overrides: dict[str, Any] = field(default_factory=dict)
 
 
@@ -240,7 +243,8 @@ def load_template(task: Task) -> dict[str, Any]:
 
 def build_spec(task: Task, values: SpecValues, *, encryption_key: str | None = None) -> dict[str, Any]:
     """The spec for `task`: the template, the trial's values, then scorer.tao.spec_overrides (train.* keys only
-    reach the train spec, evaluate.* only the evaluate spec, the rest both). Validated against the schema."""
+    reach the train spec, evaluate.* only the evaluate spec, inference.* only the inference spec, the rest all).
+    Validated against the schema."""
     spec = load_template(task)
     driver: dict[str, Any] = {
         "results_dir": values.results_dir,
@@ -266,14 +270,18 @@ def build_spec(task: Task, values: SpecValues, *, encryption_key: str | None = N
         })
     else:
         if values.checkpoint is None:
-            raise SpecError("spec key 'evaluate.checkpoint': required by TAO action_recognition evaluate, not set")
-        driver.update({"evaluate.checkpoint": values.checkpoint, "evaluate.test_dataset_dir": values.test_dir})
+            raise SpecError(f"spec key '{task}.checkpoint': required by TAO action_recognition {task}, not set")
+        if task == "evaluate":
+            driver.update({"evaluate.checkpoint": values.checkpoint, "evaluate.test_dataset_dir": values.test_dir})
+        else:
+            driver.update({"inference.checkpoint": values.checkpoint,
+                           "inference.inference_dataset_dir": values.inference_dir})
     for dotted, value in driver.items():
         _set(spec, dotted, value)
     check_overrides(values.overrides)
-    other = "evaluate" if task == "train" else "train"
+    others = {"train", "evaluate", "inference"} - {task}
     for dotted, value in values.overrides.items():
-        if dotted.split(".")[0] != other:
+        if dotted.split(".")[0] not in others:
             _set(spec, dotted, value)
     validate_spec(spec, task)
     return spec

@@ -29,7 +29,8 @@ def test_spsa_study_with_final_selection(tmp_path):
     done = subprocess.run([sys.executable, "-m", "optimizer.cli", "optimize", str(path), "--studies-dir", str(studies),
                            "--device", "cpu"], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
-    assert "spsa sampler: iteration 1" in done.stdout and "final selection (mean_class_accuracy, 2 fresh seeds" in done.stdout
+    assert "spsa sampler: iteration 1" in done.stdout and "final selection (mean_class_accuracy; 2 fresh seeds" in done.stdout
+    assert "vs none:" in done.stdout and "vs synthda:" in done.stdout
 
     paths = StudyPaths.for_study("fast_spsa", studies)
     study = optuna.load_study(study_name="fast_spsa", storage=paths.default_storage)

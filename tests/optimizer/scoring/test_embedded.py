@@ -79,6 +79,11 @@ def test_score_shapes(trial):
     assert {"train_loss", "train_acc", "val_loss", "val_acc"} <= set(r.epochs[0])
     assert r.train_seconds > 0 and r.eval_seconds > 0 and r.info["parameters"] == 252_332
     json.dumps(r.to_dict(), allow_nan=False)
+    # precision, F1 and the false-positive rate of the target come from the same matrix
+    conf, t = np.array(r.confusion), CLASSES.index("fall")
+    others = conf.sum() - conf[t].sum()
+    assert r.target_measures()["fpr"] == pytest.approx((conf[:, t].sum() - conf[t, t]) / others)
+    assert r.to_dict()["per_class_false_positive_rate"]["fall"] == pytest.approx(r.target_measures()["fpr"])
 
 
 def test_same_seed_same_result_and_settings_restored(trial):

@@ -54,6 +54,32 @@ def test_perfect_and_empty():
     assert math.isnan(m.accuracy(empty)) and math.isnan(m.mean_class_accuracy(empty))
 
 
+def test_false_positive_rate_is_other_classes_predicted_as_the_class():
+    # 3 classes, 9 test clips: class 0 (3 true) is predicted for 1 jump and 2 walks: FP 3 of the 6 non-class-0 clips.
+    conf = m.confusion_matrix([0, 0, 0, 1, 1, 1, 2, 2, 2], [0, 0, 1, 0, 1, 1, 0, 0, 2], 3)
+    assert conf.tolist() == [[2, 1, 0], [1, 2, 0], [2, 0, 1]]
+    assert close(m.per_class_false_positive_rate(conf), [3 / 6, 1 / 6, 0 / 6])
+    assert close(m.per_class_precision(conf), [2 / 5, 2 / 3, 1])
+    only_one_class = m.confusion_matrix([0, 0], [0, 0], 2)
+    assert close(m.per_class_false_positive_rate(only_one_class), [NAN, 0])  # no negatives for class 0
+
+
+def test_score_result_target_measures_from_its_confusion():
+    r = ScoreResult.from_predictions([0, 0, 0, 1, 1, 1, 2, 2, 2], [0, 0, 1, 0, 1, 1, 0, 0, 2], ["fall", "jump", "walk"],
+                                     "fall", loss=0.5, train_seconds=0.0, eval_seconds=0.0)
+    assert r.target_measures() == pytest.approx({"recall": 2 / 3, "precision": 2 / 5, "f1": 2 * 2 / (2 * 2 + 3 + 1),
+                                                 "fpr": 3 / 6})
+    data = r.to_dict()
+    assert data["per_class_false_positive_rate"]["fall"] == pytest.approx(0.5)
+    assert ScoreResult.from_dict(data).to_dict() == data
+    # a scorer without a matrix (TAO's evaluate alone with > 2 classes): recall known, the rest NaN
+    bare = ScoreResult(accuracy=0.5, mean_class_accuracy=0.5, per_class_recall={"fall": 0.5, "walk": 0.5},
+                       per_class_f1={"fall": NAN, "walk": NAN}, confusion=[], classes=["fall", "walk"],
+                       target_class="fall", loss=NAN, train_seconds=0.0, eval_seconds=0.0)
+    measures = bare.target_measures()
+    assert measures["recall"] == 0.5 and all(math.isnan(measures[k]) for k in ("precision", "f1", "fpr"))
+
+
 def test_bad_inputs():
     with pytest.raises(ValueError, match="lengths differ"):
         m.confusion_matrix([0, 1], [0], 2)

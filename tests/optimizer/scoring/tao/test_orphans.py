@@ -27,7 +27,7 @@ from optimizer.scoring.tao.orphans import (
     write_record,
 )
 from optimizer.scoring.tao.runtimes import ApptainerRuntime, Job, LocalRuntime
-from tests.optimizer.tao.conftest import make_trial
+from tests.optimizer.scoring.tao.conftest import make_trial
 
 SECRET = "tao-key-0rphan-5ecret"
 

@@ -24,7 +24,7 @@ from optimizer.scoring.tao import (
     TaoTimeout,
     TaoUnavailable,
 )
-from tests.optimizer.tao.conftest import local_scorer
+from tests.optimizer.scoring.tao.conftest import local_scorer
 
 SECRET = "tao-key-5f3a9c"
 

@@ -48,7 +48,7 @@ def status(path: Path) -> list[tuple[str, str, tuple[str, ...], tuple[str, ...]]
 
 @pytest.fixture(scope="module")
 def standin_runs(tmp_path_factory):
-    from tests.optimizer.tao.conftest import STANDIN
+    from tests.optimizer.scoring.tao.conftest import STANDIN
 
     root = tmp_path_factory.mktemp("standin_capture")
     bin_dir = root / "bin"

@@ -8,7 +8,7 @@ import os
 
 import pytest
 
-from tests.optimizer.tao.conftest import STANDIN
+from tests.optimizer.scoring.tao.conftest import STANDIN
 
 STUDY = "dockertest"
 

@@ -19,8 +19,8 @@ from optimizer.scoring.tao import TaoConfig, TaoScorer
 from optimizer.scoring.tao.docker_runtime import DockerRuntime
 from optimizer.scoring.tao.errors import TaoError, TaoTimeout
 from optimizer.scoring.tao.runtimes import Job, Mount
-from tests.optimizer.tao.conftest import make_trial
-from tests.optimizer.tao.docker.conftest import STUDY, owned_by_us
+from tests.optimizer.scoring.tao.conftest import make_trial
+from tests.optimizer.scoring.tao.docker.conftest import STUDY, owned_by_us
 
 pytestmark = pytest.mark.usefixtures("docker_env", "no_leftovers")
 

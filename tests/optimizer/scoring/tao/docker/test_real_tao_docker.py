@@ -21,7 +21,7 @@ from optimizer.scoring import TrialDataset
 from optimizer.scoring.tao import TaoConfig, TaoScorer
 from optimizer.scoring.tao.docker_runtime import DockerRuntime
 from optimizer.scoring.tao.runtimes import Mount
-from tests.optimizer.tao.docker.conftest import STUDY, owned_by_us
+from tests.optimizer.scoring.tao.docker.conftest import STUDY, owned_by_us
 
 pytestmark = [pytest.mark.real_tao, pytest.mark.usefixtures("docker_env", "no_leftovers")]
 

@@ -14,7 +14,7 @@ from optuna.trial import TrialState
 
 from optimizer.config import REPO
 from optimizer.study import StudyPaths
-from tests.optimizer.tao.docker.conftest import owned_by_us
+from tests.optimizer.scoring.tao.docker.conftest import owned_by_us
 
 
 def test_optimize_with_runtime_docker_end_to_end(standin_image, docker_env, docker_client, tmp_path):
