@@ -101,7 +101,7 @@ ROWS = {
     "search-weight-one-value": (optimize(with_("search:\n  weight: [0.5]\n")), (Y, "search.weight")),
     "search-ratio-negative": (optimize(with_("search:\n  ratio: [-1, 2]\n")), (Y, "search.ratio")),
     "search-sampler-unknown": (optimize(with_("search:\n  sampler: cmaes\n")), (Y, "search.sampler", "cmaes")),
-    "search-pruner-unknown": (optimize(with_("search:\n  pruner: hyperband\n")), (Y, "search.pruner")),
+    "search-pruner-unknown": (optimize(with_("search:\n  pruner: asha\n")), (Y, "search.pruner")),
     "search-trials-zero": (optimize(with_("search:\n  trials: 0\n")), (Y, "search.trials")),
     "search-trials-string": (optimize(with_("search:\n  trials: many\n")), (Y, "search.trials")),
     "search-spsa-start-with-init": (optimize(with_("search:\n  spsa:\n    start: [0.5, 1.0]\n")),
