@@ -95,22 +95,22 @@ class RenderConfig(_Strict):
     @model_validator(mode="before")
     @classmethod
     def _model_dir_from_env(cls, data: object) -> object:
-        import os
-
-        from generation.body.model import ENV_VAR
-
         if isinstance(data, dict) and data.get("body") == "smpl" and not data.get("smpl_model_dir"):
+            import os
+
+            from generation.body.model import ENV_VAR  # torch: only for an SMPL study
+
             return {**data, "smpl_model_dir": os.environ.get(ENV_VAR) or None}
         return data
 
     @model_validator(mode="after")
     def _model_file_present(self) -> RenderConfig:
-        from generation.body import BodyModelError, resolve_model_file
-
         if self.body != "smpl":
             if self.smpl_model_dir is not None:
                 raise ValueError(f"smpl_model_dir: only read when render.body is 'smpl' (it is {self.body!r})")
             return self
+        from generation.body import BodyModelError, resolve_model_file  # torch: only for an SMPL study
+
         try:
             resolve_model_file(self.smpl_model_dir)
         except BodyModelError as exc:

@@ -88,26 +88,12 @@ def load_existing_study(study: str, storage: str | None, studies_dir: Path | Non
     from optimizer.study.storage import existing_storage, open_storage
     from optimizer.urls import public_url
 
-    name = study_name(study) if study.endswith((".yaml", ".yml")) else study
+    from optimizer.config import load_config
+
+    name = load_config(study).name if study.endswith((".yaml", ".yml")) else study
     paths = StudyPaths.for_study(name, studies_dir)
     url = existing_storage(paths, storage)
     try:
         return optuna.load_study(study_name=name, storage=open_storage(url, repair=False))  # reading never writes
     except KeyError:
         raise ConfigError(f"{public_url(url)}: study: no study named {name!r}") from None
-
-
-def study_name(config_path: str) -> str:
-    """The study a config names (its `name:`, else its file name), without validating the rest of it: reading a
-    study's state needs only its name, and the full config pulls in the whole pipeline."""
-    import yaml
-
-    path = Path(config_path)
-    if not path.is_file():
-        raise ConfigError(f"{path}: file: does not exist")
-    try:
-        raw = yaml.safe_load(path.read_text())
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: yaml: {' '.join(str(exc).split())[:200]}") from None
-    name = raw.get("name") if isinstance(raw, dict) else None
-    return name if isinstance(name, str) and name else path.stem
