@@ -85,10 +85,9 @@ def load_existing_study(study: str, storage: str | None, studies_dir: Path | Non
     """A study by config path or name, from --storage or its default SQLite file; a clear error when absent."""
     import optuna
 
+    from optimizer.config import load_config
     from optimizer.study.storage import existing_storage, open_storage
     from optimizer.urls import public_url
-
-    from optimizer.config import load_config
 
     name = load_config(study).name if study.endswith((".yaml", ".yml")) else study
     paths = StudyPaths.for_study(name, studies_dir)
