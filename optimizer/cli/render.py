@@ -52,6 +52,10 @@ def render(
                               smpl_model_dir=str(smpl_model_dir) if smpl_model_dir else None)
     view_list = parse_views(views, seed=seed)
     clips = [load_poses(f) for f in files]  # every input is validated before anything is written
+    for seq in clips:  # its label and file stem become folders under --out
+        check_component(Path(seq.source).stem, "file name", seq.source)
+        if seq.label:
+            check_component(seq.label, "label", seq.source)
     check_writable_dir(out)  # and the output before any rendering
     previews = out.parent / f"{out.name}_previews"
     for root in (out, previews):  # what killed renders left (their owner is dead); a live render's entries stay
@@ -60,9 +64,7 @@ def render(
         typer.echo(f"{out}: a previous render into it was killed before it finished; rendering every clip again")
     jobs, labels = [], []
     for seq in clips:
-        stem = check_component(Path(seq.source).stem, "file name", seq.source)  # label and stem become folders
-        if seq.label:
-            check_component(seq.label, "label", seq.source)
+        stem = Path(seq.source).stem
         for view in view_list:
             video = f"{stem}__{view.name.replace(':', '_')}"
             jobs.append(ClipJob(seq.joints, view, seed, out / (seq.label or "unlabelled") / video, seq.fps))
