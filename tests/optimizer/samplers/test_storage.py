@@ -86,10 +86,12 @@ def kill_inside_a_probe(url, trials, attempts=5):
                 proc.kill()
             proc.wait()
         if proc.returncode == -signal.SIGKILL:
-            running = [t for t in load(url, "spsa").trials if t.state == TrialState.RUNNING]
-            assert len(running) <= 1  # one worker, one trial at a time
-            if running and running[0].system_attrs.get(PROBE_ATTR):
-                return running[0]
+            # This worker's trial: an earlier try may have left one RUNNING too (killed before it named its worker,
+            # it is re-queued only after a grace period), so the victim is picked by its worker's pid.
+            running = [t for t in load(url, "spsa").trials if t.state == TrialState.RUNNING
+                       and t.user_attrs.get("worker", {}).get("pid", proc.pid) == proc.pid]
+            if running and running[-1].system_attrs.get(PROBE_ATTR):
+                return running[-1]
     raise AssertionError(f"no kill landed inside a probe trial in {attempts} tries")
 
 
