@@ -37,7 +37,6 @@ def toy_sampler(mode: str, poll: float = 0.05) -> optuna.samplers.BaseSampler:
 def main(url: str, mode: str, trials: int, sleep_s: float) -> None:
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = optuna.load_study(study_name=STUDY, storage=open_storage(url), sampler=toy_sampler(mode))
-    requeue_dead_trials(study)
 
     def objective(trial: optuna.Trial) -> float:
         trial.set_user_attr(UserAttr.WORKER, worker_identity())
@@ -46,6 +45,9 @@ def main(url: str, mode: str, trials: int, sleep_s: float) -> None:
         return toy_value(weight, ratio, trial_crn_seed(trial))
 
     while finished_trials(study) < trials and sampler_done(study) is None:
+        # Every round, as the runner's loop does: a trial killed before it named its worker is re-queued only after
+        # a grace period, and the search needs its probe.
+        requeue_dead_trials(study)
         study.optimize(objective, n_trials=1, catch=(Exception,))
 
 

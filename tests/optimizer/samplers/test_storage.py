@@ -76,7 +76,7 @@ def kill_inside_a_probe(url, trials, attempts=5):
             while time.monotonic() < deadline and proc.poll() is None:
                 current = load(url, "spsa").trials
                 if sum(t.state == TrialState.COMPLETE for t in current) >= 4 and any(
-                    t.state == TrialState.RUNNING and t.system_attrs.get(PROBE_ATTR) for t in current
+                    t.state == TrialState.RUNNING and t.system_attrs.get(PROBE_ATTR) and t.params for t in current
                 ):
                     os.kill(proc.pid, signal.SIGKILL)
                     break
@@ -86,10 +86,14 @@ def kill_inside_a_probe(url, trials, attempts=5):
                 proc.kill()
             proc.wait()
         if proc.returncode == -signal.SIGKILL:
-            running = [t for t in load(url, "spsa").trials if t.state == TrialState.RUNNING]
-            assert len(running) <= 1  # one worker, one trial at a time
-            if running and running[0].system_attrs.get(PROBE_ATTR):
-                return running[0]
+            # This worker's trial: an earlier try may have left one RUNNING too (killed before it named its worker,
+            # it is re-queued only after a grace period), so the victim is picked by its worker's pid.
+            running = [t for t in load(url, "spsa").trials if t.state == TrialState.RUNNING
+                       and t.user_attrs.get("worker", {}).get("pid", proc.pid) == proc.pid]
+            # A trial killed before its first suggest was given no point: it is failed, not retried, and its probe
+            # goes to a later trial (probes() below still checks it is answered once); try again for a retry.
+            if running and running[-1].system_attrs.get(PROBE_ATTR) and running[-1].params:
+                return running[-1]
     raise AssertionError(f"no kill landed inside a probe trial in {attempts} tries")
 
 

@@ -17,6 +17,7 @@ import yaml
 from optuna.trial import TrialState
 
 from optimizer.study import StudyPaths, open_storage
+from optimizer.trials import assigned_params
 from testing.storages import PERSISTENT_STORAGE_MODES
 
 FAST = {
@@ -107,8 +108,9 @@ def test_sigkill_mid_trial_then_rerun_finishes_the_rest(fast_study, storage):
     # The victim is what the storage holds RUNNING after the kill: the trial seen running just before may have
     # finished in between (the worker then died in the next one, or between trials).
     running = [t for t in study.trials if t.state == TrialState.RUNNING]
-    if not running:
-        pytest.skip("the kill landed between two trials: nothing to re-queue (covered by test_recovery_orphans)")
+    if not running or not assigned_params(running[0]):
+        pytest.skip("the kill landed between two trials or before the trial had a point: nothing to retry "
+                    "(covered by test_recovery_orphans)")
     killed = running[0]
     done_before = {t.number: t.datetime_complete for t in study.trials if t.state == TrialState.COMPLETE}
     bank_mtime = (paths.pairs / "manifest.json").stat().st_mtime_ns
