@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from optimizer.scoring.tao.spec import SpecError, check_overrides
 
 DEFAULT_IMAGE = "nvcr.io/nvidia/tao/tao-toolkit:6.26.3-pyt"
-RUNTIMES = ("docker", "apptainer", "local")
+RuntimeName = Literal["docker", "apptainer", "local"]
+RUNTIMES: tuple[str, ...] = get_args(RuntimeName)
 
 
 class TaoConfig(BaseModel):
@@ -29,7 +30,7 @@ class TaoConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    runtime: Literal["docker", "apptainer", "local"] = "docker"
+    runtime: RuntimeName = "docker"
     image: str = DEFAULT_IMAGE
     gpus: Literal["all", "none"] | list[int] = "all"
     timeout_s: float = Field(default=6 * 3600, gt=0)

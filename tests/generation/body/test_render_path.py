@@ -77,7 +77,7 @@ def test_study_config_selects_the_body(tmp_path, toy_model_dir, monkeypatch):
         ({"body": "smpl"}, r"render: smpl_model_dir: not set and \$SMPL_MODEL_DIR is empty; get SMPL from "
                            r"https://smpl\.is\.tue\.mpg\.de"),
         ({"body": "smpl", "smpl_model_dir": "/no/such/dir"}, r"render: smpl_model_dir /no/such/dir: folder does not"),
-        ({"body": "nurbs"}, r"render\.body: Input should be 'mannequin' or 'smpl'"),
+        ({"body": "nurbs"}, r"render\.body: unknown body 'nurbs' \(known: mannequin, smpl\)"),
         ({"smpl_model_dir": "/m"}, r"render: smpl_model_dir: only read when render\.body is 'smpl'"),
     ],
 )

@@ -167,7 +167,7 @@ def test_fall_tao_study_is_valid():
 @pytest.mark.parametrize(("scorer", "message"), [
     ({"kind": "tao", "tao": {"spec_overrides": {"train.optim.lrr": 1}}},
      r"scorer\.tao\.spec_overrides: unknown TAO spec key 'train\.optim\.lrr'"),
-    ({"kind": "tao", "tao": {"runtime": "podman"}}, r"scorer\.tao\.runtime: Input should be 'docker'"),
+    ({"kind": "tao", "tao": {"runtime": "podman"}}, r"scorer\.tao\.runtime: unknown runtime 'podman' \(known: docker, apptainer, local\)"),
     ({"kind": "tao", "tao": {"gpu": [0]}}, r"scorer\.tao\.gpu: unknown key"),
     ({"kind": "tao", "tao": {"gpus": []}}, r"scorer\.tao\.gpus: .*non-empty list"),
     ({"kind": "tao", "tao": {"spec_overrides": {"dataset.batch_size": 16}}},
