@@ -102,3 +102,20 @@ def storage(request, tmp_path):
     postgres = request.getfixturevalue("postgres_server") if mode == "postgresql" else None
     with storage_url_or_object(mode, tmp_path, postgres) as url_or_storage:
         yield url_or_storage
+
+
+# --- Real footage: a small labelled video dataset cut from ../shared/videos (testing.video_dataset) ----------------
+
+
+@pytest.fixture(scope="session")
+def shared_videos() -> Path:
+    return _shared_subdir("videos")
+
+
+@pytest.fixture(scope="session")
+def video_dataset(shared_videos, tmp_path_factory) -> Path:
+    """walk / lunge / two_people clips (mp4, mixed sizes and frame rates) with groups.csv; built once a session.
+    Read-only by convention: a test that changes it copies it first."""
+    from testing.video_dataset import build_video_dataset
+
+    return build_video_dataset(shared_videos.parent, tmp_path_factory.mktemp("video_dataset"))
