@@ -14,27 +14,36 @@ LUNGE_VIEWS = tuple(f"t1_w0_cam{cam:02d}" for cam in range(1, 5))
 TWO_PEOPLE_VIEW = "t2_w0_cam01"
 
 
-def write_flat_video(path: Path, frames: int = 12, size: tuple[int, int] = (96, 128), fps: int = 30) -> Path:
-    """A video of a flat grey wall (no person), written with PyAV."""
-    import av
+@pytest.fixture(scope="session")
+def flat_video(videos_kit):
+    """write(path, frames=12): a video of a flat grey wall (no person), 128 x 96."""
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with av.open(str(path), "w") as container:
-        stream = container.add_stream("libx264", rate=fps)
-        stream.height, stream.width = size
-        stream.pix_fmt = "yuv420p"
-        for _ in range(frames):
-            rgb = np.full((*size, 3), 128, dtype=np.uint8)
-            for packet in stream.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")):
-                container.mux(packet)
-        for packet in stream.encode(None):
-            container.mux(packet)
-    return path
+    def write(path: Path, frames: int = 12) -> Path:
+        return videos_kit(path, np.full((frames, 96, 128, 3), 128, dtype=np.uint8))
+
+    return write
 
 
 @pytest.fixture(scope="session")
-def flat_video():
-    return write_flat_video
+def videos_kit():
+    """write(path, (T, H, W, 3) uint8 frames): any frames as an H.264 video."""
+
+    def write(path: Path, frames: np.ndarray, fps: int = 30) -> Path:
+        import av
+
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with av.open(str(path), "w") as container:
+            stream = container.add_stream("libx264", rate=fps)
+            stream.height, stream.width = frames.shape[1:3]
+            stream.pix_fmt = "yuv420p"
+            for rgb in frames:
+                for packet in stream.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")):
+                    container.mux(packet)
+            for packet in stream.encode(None):
+                container.mux(packet)
+        return path
+
+    return write
 
 
 @pytest.fixture(scope="session")
