@@ -133,6 +133,7 @@ def train_video_poses(
     unreadable one raises VideoPosesError. workers: processes (0 = one per core, 1 = this process).
     """
     out_dir = check_writable_dir(out_dir)
+    clips = list({str(clip.path): clip for clip in clips}.values())  # a video named twice is posed once
     if user_poses is not None:
         return _user_video_poses(clips, Path(user_poses), out_dir)
     options = options or ExtractOptions()
@@ -159,11 +160,13 @@ def train_video_poses(
         rows.update(_extract(todo, out_dir, options, workers, progress, estimator_factory))
     report = write_report(sort_rows(list(rows.values())), out_dir / "report.csv")
     files, excluded = {}, {}
-    for video, row in rows.items():
+    for clip in clips:  # in the caller's order, whatever order the workers finished in
+        row = rows[str(clip.path)]
         if row.status == "ok":
-            files[video] = Path(row.output)
+            # not row.output: a cached row names the folder it was written in, which may have moved since
+            files[str(clip.path)] = _pose_path(out_dir, video_source(clip))
         else:
-            excluded[video] = row.reason or row.status
+            excluded[str(clip.path)] = row.reason or row.status
     return VideoPoses(files=files, excluded=excluded, report=report)
 
 
@@ -247,7 +250,7 @@ def _user_video_poses(clips: Sequence[Any], user_poses: Path, out_dir: Path) -> 
                             frames=seq.num_frames, kept_frames=seq.num_frames, output=str(dst))
             _store(out_dir, source, key, row)
         rows.append(row)
-        files[str(clip.path)] = Path(row.output)
+        files[str(clip.path)] = _pose_path(out_dir, source)
     report = write_report(sort_rows(rows), out_dir / "report.csv")
     return VideoPoses(files=files, excluded={}, report=report)
 

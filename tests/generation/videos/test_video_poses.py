@@ -132,6 +132,17 @@ def test_frame_folder_video(tmp_path):
     assert seq.meta["image_size"] == [80, 60]
 
 
+def test_two_videos_of_one_name_in_a_class_keep_the_first(tmp_path, flat_video):
+    clips = flat_clips(tmp_path / "videos", flat_video, names=("a",))
+    (tmp_path / "videos" / "lunge" / "a" / "rgb").mkdir(parents=True)
+    Image.fromarray(np.full((60, 80, 3), 100, dtype=np.uint8)).save(tmp_path / "videos" / "lunge" / "a" / "rgb" / "0.png")
+    clips.append(RealClip(tmp_path / "videos" / "lunge" / "a", "lunge"))
+    poses = train_video_poses(clips + clips[:1], tmp_path / "poses", progress=False,
+                              estimator_factory=lambda _: FakeEstimator())
+    assert list(poses.files) == [str(clips[0].path)]
+    assert poses.excluded == {str(clips[1].path): "same pose file lunge/a.npz as lunge/a.mp4 (rename one)"}
+
+
 def test_person_boxes_hold_the_landmarks_with_padding(tmp_path, flat_video):
     clips = flat_clips(tmp_path / "videos", flat_video, names=("a",))
     poses = train_video_poses(clips, tmp_path / "poses", progress=False,
