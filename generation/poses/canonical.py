@@ -30,6 +30,8 @@ def save_canonical(seq: PoseSequence, path: str | Path, *, dtype: type = np.floa
         "floor_y": np.array(np.nan if seq.floor_y is None else float(seq.floor_y)),
         "meta": np.array(json.dumps(seq.meta, sort_keys=True)),
     }
+    if seq.image_landmarks is not None:  # only extracted clips have them: other files stay byte-identical
+        payload["image_landmarks"] = np.ascontiguousarray(seq.image_landmarks, dtype=np.float32)
     with atomic_file(path) as tmp, open(tmp, "wb") as fh:
         np.savez_compressed(fh, **payload)
     return path
@@ -74,4 +76,5 @@ def load_canonical(path: str | Path) -> PoseSequence:
         source=str(path),
         floor_y=None if np.isnan(floor) else floor,
         meta=meta,
+        image_landmarks=data.get("image_landmarks"),
     )

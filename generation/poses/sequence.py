@@ -23,6 +23,9 @@ class PoseSequence:
     joint_set: a key of JOINT_SETS ("smpl22" after any loader). fps: frames per second. label: action class or "".
     source: where it came from. floor_y: y of the ground plane in this frame when the source knows it, else None.
     meta: free-form provenance (rig, window, licence), JSON-serialisable.
+    image_landmarks: (T, 33, 3) float32 of extracted clips, else None: the extractor's MediaPipe image landmarks of
+    the same frames (normalised x, y of the upright source frame, visibility); meta["image_size"] is that frame's
+    [width, height]. Dropped by with_joints when the frame count changes (they would no longer line up).
     """
 
     joints: np.ndarray
@@ -32,10 +35,17 @@ class PoseSequence:
     source: str = ""
     floor_y: float | None = None
     meta: dict[str, Any] = field(default_factory=dict)
+    image_landmarks: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         joints = validate_joints(self.joints, self.joint_set, self.source)
         object.__setattr__(self, "joints", joints)
+        if self.image_landmarks is not None:
+            image = np.asarray(self.image_landmarks, dtype=np.float32)
+            if image.shape != (joints.shape[0], 33, 3) or not np.isfinite(image).all():
+                raise PoseDataError(self.source, "image_landmarks",
+                                    f"expected finite ({joints.shape[0]}, 33, 3), got {image.shape}")
+            object.__setattr__(self, "image_landmarks", image)
         if not (np.isfinite(self.fps) and self.fps > 0):
             raise PoseDataError(self.source, "fps", f"must be a positive number, got {self.fps!r}")
 
@@ -48,6 +58,8 @@ class PoseSequence:
         return self.num_frames / self.fps
 
     def with_joints(self, joints: np.ndarray, **changes: Any) -> PoseSequence:
+        if self.image_landmarks is not None and len(joints) != self.num_frames:
+            changes.setdefault("image_landmarks", None)
         return replace(self, joints=joints, **changes)
 
 
