@@ -149,7 +149,8 @@ def source_looks(
                 failed[Path(video).name] = str(exc)
         if config.render.background == "plates" and (box := person_boxes(seq)) is not None and video in frames_dirs:
             frames = len(list((frames_dirs[video]).iterdir()))
-            boxes[video] = boxes_in_frames(box, geometry, seq.fps, real.fps, frames)
+            first = int((seq.meta.get("frame_range") or [0])[0])  # pose frame k is source frame first + k
+            boxes[video] = boxes_in_frames(box, geometry, seq.fps, real.fps, frames, first_frame=first)
     if failed:
         log(_warning(f"no source camera for {_names(sorted(failed))} (the fit failed: "
                      f"{next(iter(failed.values()))}); their synthetic clips use render.synthetic_views"))
@@ -171,11 +172,15 @@ def frame_geometry(info: Mapping, size: int):
     return FrameGeometry((width, height), size)
 
 
-def boxes_in_frames(boxes: np.ndarray, geometry, pose_fps: float, frames_fps: float, frames: int) -> np.ndarray:
-    """(T, 4) person boxes (x0, y0, x1, y1) in source pixels at the poses' rate -> (frames, 4) in the study's frame
-    pixels at the real frames' rate (the nearest pose frame in time)."""
+def boxes_in_frames(
+    boxes: np.ndarray, geometry, pose_fps: float, frames_fps: float, frames: int, *, first_frame: int = 0
+) -> np.ndarray:
+    """(T, 4) person boxes (x0, y0, x1, y1) in source pixels, pose frame k being source frame first_frame + k at
+    pose_fps -> (frames, 4) in the study's frame pixels at the real frames' rate (the nearest pose frame in time;
+    frames outside the track take its first or last box)."""
     boxes = np.asarray(boxes, dtype=np.float64)
-    index = np.clip(np.round(np.arange(frames) / frames_fps * pose_fps).astype(int), 0, len(boxes) - 1)
+    source_frame = np.round(np.arange(frames) / frames_fps * pose_fps).astype(int)
+    index = np.clip(source_frame - first_frame, 0, len(boxes) - 1)
     corners = geometry.to_frame(boxes[index].reshape(-1, 2, 2))
     return corners.reshape(frames, 4)
 

@@ -71,6 +71,9 @@ def test_person_boxes_land_in_frame_pixels_at_the_frames_rate():
     np.testing.assert_allclose(out[:, 0], expected_x0)
     np.testing.assert_allclose(out[:, 1], 25.0)
     np.testing.assert_allclose(out[:, 3], 75.0)
+    # a track that starts at source frame 4: frame k shows pose frame 2k - 4
+    late = boxes_in_frames(boxes, geometry, pose_fps, frames_fps, frames=12, first_frame=4)
+    np.testing.assert_allclose(late[:, 0], [0.5 * 10 * min(max(2 * k - 4, 0), 19) for k in range(12)])
 
 
 def _config(**scorer) -> StudyConfig:
