@@ -115,7 +115,7 @@ def _backgrounds(batch: Sequence[ClipJob], settings: RenderSettings, size: tuple
             if bg.shape != (*size, 3) or bg.dtype != np.uint8:
                 raise RenderError(f"{job.clip_dir}: background: expected a ({size[0]}, {size[1]}, 3) uint8 image, "
                                   f"got {bg.shape} {bg.dtype}")
-            out[i] = torch.from_numpy(np.ascontiguousarray(bg)).to(device)
+            out[i] = torch.tensor(bg, device=device)  # a copy: plates read from files are read-only
     return out
 
 
