@@ -128,3 +128,14 @@ def test_bad_given_background_mask_and_missing_camera_are_named(tmp_path):
     job = ClipJob(joints, NAMED_VIEWS["front"], 0, tmp_path / "z", background=np.zeros((SIZE, SIZE, 3), np.uint8))
     with pytest.raises(RenderError, match="smpl cannot render source cameras or plates"):
         render_and_write([job], RenderSettings(size=SIZE, body="smpl"))
+
+
+def test_render_clips_takes_one_given_background_per_clip():
+    joints = torch.from_numpy(np.stack([clip(3), clip(3)]))
+    cams = letterbox_camera(clip(3), NAMED_VIEWS["front"], FrameGeometry((64, 64), 32))
+    given = torch.from_numpy(np.random.default_rng(1).integers(0, 256, (2, 32, 32, 3), dtype=np.uint8))
+    frames = render_clips(joints, cams, 32, backgrounds=given)
+    assert ((frames == given[:, None]).all(-1).float().mean() > 0.5).item()
+    with pytest.raises(RenderError, match=r"backgrounds: expected a \(2, 32, 32, 3\) uint8 tensor") as info:
+        render_clips(joints, cams, 32, backgrounds=given[:1])
+    assert "\n" not in str(info.value)
