@@ -12,6 +12,10 @@ PoseFormat = Literal["auto", "canonical", "strided", "humanml3d", "smpl22-npy", 
 FrameFormat = Literal["jpg", "png"]
 Appearance = Literal["synthda", "randomized"]
 Body = Literal["mannequin", "smpl"]
+# Video studies: what synthetic clips sit on ("auto": what the appearance draws; "plates": the train videos' clean
+# plates) and where they are seen from ("views": synthetic_views; "source": each clip's source video camera first).
+Background = Literal["auto", "plates"]
+CameraMode = Literal["views", "source"]
 
 
 def names(choice: object) -> tuple[str, ...]:

@@ -6,13 +6,15 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING
 
-from generation.choices import Appearance, Body, FrameFormat, names
+from generation.choices import Appearance, Background, Body, CameraMode, FrameFormat, names
 
 if TYPE_CHECKING:
     from generation.render import RenderOptions
 
 APPEARANCES: tuple[str, ...] = names(Appearance)
 BODIES: tuple[str, ...] = names(Body)
+LOOK_BACKGROUNDS: tuple[str, ...] = names(Background)
+CAMERA_MODES: tuple[str, ...] = names(CameraMode)
 
 
 @dataclass(frozen=True)
@@ -28,6 +30,9 @@ class RenderSettings:
     them per blended pair. appearance: "synthda" (grey avatar on grey) or "randomized" (lights, colours, gradients).
     body: "mannequin" (licence-free capsules on the joints) or "smpl" (SMPL fitted to the joints and its mesh
     rendered; smpl_model_dir holds the user's SMPL_NEUTRAL.pkl, None: $SMPL_MODEL_DIR).
+    background (video studies): "auto" (what the appearance draws) or "plates" (clean plates of the train videos).
+    camera (video studies): "views" (synthetic_views) or "source" (each blended pair's first clip seen by its base
+    source video's fitted camera, the others from synthetic_views).
     """
 
     size: int = 224
@@ -40,6 +45,8 @@ class RenderSettings:
     device: str = "auto"
     body: Body = "mannequin"
     smpl_model_dir: str | None = None
+    background: Background = "auto"
+    camera: CameraMode = "views"
 
     def options(self) -> RenderOptions:
         from generation.render import RenderOptions
@@ -50,4 +57,7 @@ class RenderSettings:
         settings = asdict(self)
         if self.body == "mannequin":  # the mannequin's settings hash as before the SMPL option: caches stay valid
             del settings["body"], settings["smpl_model_dir"]
+        for name, default in (("background", "auto"), ("camera", "views")):  # added for video studies: same rule
+            if settings[name] == default:
+                del settings[name]
         return settings
