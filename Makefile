@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 TORCH_SPEC ?= $(if $(shell command -v nvidia-smi 2>/dev/null),torch,torch==2.13.0)
 
 .PHONY: setup test optimize status lint bench bench-render bench-samplers bench-workers clean dashboard optuna-dashboard \
-	setup-study worker bench-smpl bench-cli test-tao videos-demo
+	setup-study worker bench-smpl bench-cli bench-look test-tao videos-demo
 
 setup: $(STAMP)
 
@@ -67,7 +67,7 @@ worker: setup
 		$(if $(TRIALS),--trials $(TRIALS))
 
 # Benchmarks write their tables under bench/results/ (speed targets live there, never in tests).
-bench: bench-render bench-samplers bench-workers bench-smpl bench-cli
+bench: bench-render bench-samplers bench-workers bench-smpl bench-cli bench-look
 
 bench-render: setup
 	$(BIN)/autosynthda bench render
@@ -88,6 +88,10 @@ bench-smpl: setup
 # `autosynthda --help` and `autosynthda status STUDY`: start-up time and peak memory, 5 runs -> bench/results/cli.md
 bench-cli: setup
 	$(BIN)/autosynthda bench cli
+
+# A trial's synthetic set on clean plates with source cameras vs on flat grey, 64 and 224 px -> bench/results/look.md
+bench-look: setup
+	$(BIN)/python -m bench.look
 
 lint: setup
 	$(BIN)/python -m ruff check optimizer generation bench testing tests

@@ -11,13 +11,16 @@ import json
 import os
 import shutil
 import time
-from dataclasses import asdict, dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from generation.atomic import atomic_dir, check_writable_dir
 from generation.blend import blend_pairs, check_weights
+from generation.dataset.looks import Dressing
 from generation.dataset.manifest import ClipRecord, TrialManifest, check_no_leak
 from generation.dataset.rendering import ClipJob, render_and_write
 from generation.dataset.settings import RenderSettings
@@ -25,8 +28,11 @@ from generation.dataset.splits import SPLITS, Splits
 from generation.errors import AutoSynthDaError
 from generation.pairs.bank import PairBank, file_digest
 from generation.poses.io import load_poses
-from generation.render import parse_views
+from generation.render import View, parse_views
 from generation.safe_names import check_component
+
+if TYPE_CHECKING:
+    from generation.videos.look import SourceLook
 
 REAL_FORMAT = 1
 
@@ -88,7 +94,7 @@ def render_real_splits(
                                    view=view.name, seed=seed, source=str(clip.path))
                     )
         render_and_write(jobs, settings, desc="real clips")
-        manifest = {"key": key, "label_map": label_map, "records": [asdict(r) for r in records]}
+        manifest = {"key": key, "label_map": label_map, "records": [r.to_dict() for r in records]}
         (staging / "manifest.json").write_text(json.dumps(manifest, indent=1))
     return RealRenders(directory, label_map, records, from_cache=False)
 
@@ -110,9 +116,16 @@ def assemble_trial(
     method: str,
     settings: RenderSettings,
     seed: int,
+    looks: Mapping[str, SourceLook] | None = None,
 ) -> TrialManifest:
     """Build the trial's dataset: every real clip (linked, not copied) plus round(ratio x real train clips of the
-    target) synthetic clips in train/<target_class>, drawn from the bank and the views with a seeded generator."""
+    target) synthetic clips in train/<target_class>, drawn from the bank and the views with a seeded generator.
+
+    looks (video studies): source video path -> its SourceLook, keyed like the pairs' base_source. Each synthetic
+    clip then gets the letterbox bars of its geometry; settings.camera == "source" renders each pair's first clip
+    from its base source's camera (view "source"; a source without a camera gets a drawn view, listed in the
+    manifest's extra["no_source_camera"]); settings.background == "plates" puts a source-camera clip on its own
+    source's plate and a drawn-view clip on a seeded choice among all plates (its geometry then is that plate's)."""
     trial_dir = Path(trial_dir)
     check_component(target_class, "target_class")  # becomes train/<target_class>/
     if target_class not in real.label_map:
@@ -122,10 +135,14 @@ def assemble_trial(
     count = synthetic_count(ratio, real.train_clips(target_class))
     if count and not len(bank):
         raise DatasetError(f"{bank.directory}: pair bank: empty, cannot make {count} synthetic clips")
+    looks = dict(looks or {})
+    dressing = Dressing(looks, settings, seed) if looks or settings.camera != "views" or \
+        settings.background != "auto" else None
     check_writable_dir(trial_dir.parent)
     rng = np.random.default_rng(seed)
     views = parse_views(settings.synthetic_views, seed=seed)
-    per_clip = min(settings.views_per_clip, len(views))
+    source_mode = dressing is not None and dressing.source_camera
+    per_clip = min(settings.views_per_clip, len(views) + int(source_mode))
     n_pairs = -(-count // per_clip) if count else 0
     # Every pair is used once before any is used twice; the order is the trial's own.
     chosen: list[int] = []
@@ -135,23 +152,40 @@ def assemble_trial(
     started = time.perf_counter()
     blended = blend_pairs([bank.pairs[i] for i in chosen], weight, method)
     timings = {"generation_s": time.perf_counter() - started}
+    has_group = "group" in {f.name for f in fields(ClipRecord)}  # video studies' real records carry their group
+    groups = {r.source: getattr(r, "group", "") for r in real.records}
 
     manifest = TrialManifest(dict(real.label_map), target_class, float(weight), float(ratio), method, seed)
     with atomic_dir(trial_dir) as staging:
         jobs = []
         for pair_index, joints in zip(chosen, blended):
             pair = bank.pairs[pair_index]
-            for view_index in rng.choice(len(views), size=per_clip, replace=False):
+            seen_by: list[View] = []
+            drawn = per_clip
+            if source_mode:
+                if dressing.has_camera(pair.base_source):
+                    seen_by.append(dressing.SOURCE)
+                    drawn -= 1
+                drawn = min(drawn, len(views))
+            seen_by.extend(views[int(i)] for i in rng.choice(len(views), size=drawn, replace=False))
+            for view in seen_by:
                 if len(jobs) == count:
                     break
-                view = views[int(view_index)]
                 video = f"syn_{len(jobs):04d}_{view.name.replace(':', '_')}"
-                jobs.append(ClipJob(joints, view, seed, staging / "train" / target_class / video, pair.fps))
-                manifest.clips.append(
-                    ClipRecord(split="train", label=target_class, video=video, kind="synthetic",
-                               frames=int(joints.shape[0]), view=view.name, seed=seed,
-                               pair=(pair.base_source, pair.other_source), weight=float(weight), method=method)
-                )
+                job = ClipJob(joints, view, seed, staging / "train" / target_class / video, pair.fps)
+                plate = ""
+                if dressing is not None:
+                    job, plate = dressing.dress(job, pair.base_source)
+                jobs.append(job)
+                record = ClipRecord(split="train", label=target_class, video=video, kind="synthetic",
+                                    frames=int(joints.shape[0]), view=view.name, seed=seed,
+                                    pair=(pair.base_source, pair.other_source), weight=float(weight), method=method,
+                                    background=plate)
+                if has_group:
+                    record = replace(record, group=groups.get(pair.base_source, ""))
+                manifest.clips.append(record)
+        if dressing is not None and dressing.no_camera:
+            manifest.extra["no_source_camera"] = sorted(dressing.no_camera)
         started = time.perf_counter()
         for record in real.records:
             _link_tree(real.directory / record.split / record.label / record.video,

@@ -32,9 +32,22 @@ class ClipRecord:
     pair: tuple[str, str] = ("", "")  # synthetic clips: (P_r source, P_s source)
     weight: float | None = None
     method: str = ""
+    background: str = ""  # video studies: the clean plate a synthetic clip sits on
 
     def sources(self) -> set[str]:
         return {s for s in (self.source, *self.pair) if s}
+
+    def to_dict(self) -> dict[str, Any]:
+        """As asdict, less the video-study fields left empty: a pose study's manifests stay byte-identical."""
+        data = asdict(self)
+        for name in OMIT_EMPTY:
+            if name in data and data[name] == "":
+                del data[name]
+        return data
+
+
+# ClipRecord fields added for video studies, written only when set.
+OMIT_EMPTY = ("background",)
 
 
 @dataclass
@@ -56,7 +69,8 @@ class TrialManifest:
         )
 
     def write(self, directory: Path) -> Path:
-        return write_text_atomic(directory / MANIFEST_NAME, json.dumps(asdict(self), indent=1))
+        data = {**asdict(self), "clips": [c.to_dict() for c in self.clips]}
+        return write_text_atomic(directory / MANIFEST_NAME, json.dumps(data, indent=1))
 
     @classmethod
     def read(cls, directory: Path) -> TrialManifest:

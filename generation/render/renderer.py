@@ -62,6 +62,16 @@ def broadcast_cameras(cameras: Camera, clips: int, device: torch.device) -> Came
     return cams
 
 
+def check_backgrounds(backgrounds: torch.Tensor, clips: int, size: tuple[int, int],
+                      device: torch.device) -> torch.Tensor:
+    """Given per-clip backgrounds as a contiguous (B, H, W, 3) uint8 tensor on device, or a one-line RenderError."""
+    backgrounds = torch.as_tensor(backgrounds)
+    if backgrounds.dtype != torch.uint8 or tuple(backgrounds.shape) != (clips, *size, 3):
+        raise RenderError(f"backgrounds: expected a ({clips}, {size[0]}, {size[1]}, 3) uint8 tensor, got "
+                          f"{tuple(backgrounds.shape)} {backgrounds.dtype}")
+    return backgrounds.to(device).contiguous()
+
+
 def paint_chunk(
     target: torch.Tensor, backgrounds: torch.Tensor, clip_of_frame: torch.Tensor, pixel: torch.Tensor,
     colours: torch.Tensor,
@@ -84,10 +94,12 @@ def render_clips(
     seed: int = 0,
     device: torch.device | str | None = None,
     options: RenderOptions | None = None,
+    backgrounds: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Render B clips: joints (B, T, 22, 3) canonical frame (or one (T, 22, 3) clip), cameras with B (or 1) entries.
 
     background overrides options.background: "flat", "gradient", or a (K, h, w, 3) uint8 tensor of images.
+    backgrounds, when given, overrides both: one (B, H, W, 3) uint8 picture per clip, used as is (no crop or flip).
     Returns uint8 (B, T, H, W, 3) on device (default: the joints' device). Same inputs and seed -> same bytes.
     """
     height, width = check_size(size)
@@ -110,7 +122,10 @@ def render_clips(
     clip_of_frame = torch.arange(bsz, device=dev).repeat_interleave(frames)
 
     look = sample_appearance(options, bsz, seed, dev)
-    backgrounds = make_backgrounds(options, bsz, (height, width), seed, dev)
+    if backgrounds is None:
+        backgrounds = make_backgrounds(options, bsz, (height, width), seed, dev)
+    else:
+        backgrounds = check_backgrounds(backgrounds, bsz, (height, width), dev)
     out = torch.empty(bsz * frames, height, width, 3, dtype=torch.uint8, device=dev)
     chunk = chunk_frames(options, dev, (height, width))
     for start in range(0, bsz * frames, chunk):
