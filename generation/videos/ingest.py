@@ -46,7 +46,7 @@ INGEST_FORMAT = 1
 VIEW = "source"  # the real clip as its own camera filmed it
 INFO_NAME = "video.json"
 MANIFEST_NAME = "manifest.json"
-_IN_FLIGHT = 64  # frames queued for the writer threads at most (bounds memory: 64 x 224 x 224 x 3 bytes)
+_IN_FLIGHT = 16  # decoded frames queued for the writer threads at most (a 1080p frame holds 3 MB)
 
 
 class IngestError(AutoSynthDaError, ValueError):
@@ -108,7 +108,7 @@ def _letterbox(content: np.ndarray, geometry: FrameGeometry) -> np.ndarray:
 
 def _video_frames(
     path: Path, info: VideoInfo, geometry: FrameGeometry, fps: float, decoded: list[int]
-) -> Iterator[np.ndarray]:
+) -> Iterator[Callable[[], np.ndarray]]:
     import av
 
     _, _, w, h = geometry.content
@@ -129,19 +129,20 @@ def _video_frames(
     with av.open(str(path)) as container:
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
-        last: tuple[int, np.ndarray] | None = None
+        def convert(frame) -> np.ndarray:
+            # swscale's area filter averages every source pixel (no aliasing at 1080p -> 224) and converts
+            # YUV -> RGB in the same pass: ~5x faster than reformatting to full-size RGB and resizing that. It
+            # runs in the writer threads (swscale releases the GIL), beside the decoder's own threads.
+            rgb = frame.reformat(width=stored_w, height=stored_h, format="rgb24", interpolation="AREA")
+            return _letterbox(upright(rgb.to_ndarray(), info.rotation), geometry)
+
         for frame in resample(timed(container, stream), fps, 1.0 / info.fps):
-            if last is None or last[0] != id(frame):  # a repeated frame (fps above the source's) converts once
-                # swscale's area filter averages every source pixel (no aliasing at 1080p -> 224) and converts
-                # YUV -> RGB in the same pass: ~5x faster than reformatting to full-size RGB and resizing that.
-                rgb = frame.reformat(width=stored_w, height=stored_h, format="rgb24", interpolation="AREA")
-                last = (id(frame), _letterbox(upright(rgb.to_ndarray(), info.rotation), geometry))
-            yield last[1]
+            yield lambda frame=frame: convert(frame)
 
 
 def _folder_frames(
     path: Path, info: VideoInfo, geometry: FrameGeometry, fps: float, decoded: list[int]
-) -> Iterator[np.ndarray]:
+) -> Iterator[Callable[[], np.ndarray]]:
     import cv2
 
     _, _, w, h = geometry.content
@@ -155,7 +156,7 @@ def _folder_frames(
             decoded[0] = files.index(file) + 1
             rgb = cv2.resize(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), (w, h), interpolation=cv2.INTER_AREA)
             last = (file, _letterbox(rgb, geometry))
-        yield last[1]
+        yield lambda frame=last[1]: frame
 
 
 def _decode_into(
@@ -174,7 +175,8 @@ def _decode_into(
         for count, frame in enumerate(frames, start=1):
             if count >= 10**options.digits:
                 raise IngestError(f"{source}: video: more than {10**options.digits - 1} frames at {fps:g} fps")
-            pending.append(pool.submit(options.save, frame, rgb_dir / f"{count - 1:0{options.digits}d}.{options.fmt}"))
+            name = rgb_dir / f"{count - 1:0{options.digits}d}.{options.fmt}"
+            pending.append(pool.submit(lambda frame=frame, name=name: options.save(frame(), name)))
             if len(pending) >= _IN_FLIGHT:
                 pending.pop(0).result()
     finally:
