@@ -23,6 +23,7 @@ import json
 import os
 import shutil
 import statistics
+import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
@@ -106,6 +107,18 @@ def _letterbox(content: np.ndarray, geometry: FrameGeometry) -> np.ndarray:
     return canvas
 
 
+_LOCAL = threading.local()
+
+
+def _reformatter():
+    scaler = getattr(_LOCAL, "reformatter", None)
+    if scaler is None:
+        from av.video.reformatter import VideoReformatter
+
+        scaler = _LOCAL.reformatter = VideoReformatter()
+    return scaler
+
+
 def _video_frames(
     path: Path, info: VideoInfo, geometry: FrameGeometry, fps: float, decoded: list[int]
 ) -> Iterator[Callable[[], np.ndarray]]:
@@ -132,8 +145,10 @@ def _video_frames(
         def convert(frame) -> np.ndarray:
             # swscale's area filter averages every source pixel (no aliasing at 1080p -> 224) and converts
             # YUV -> RGB in the same pass: ~5x faster than reformatting to full-size RGB and resizing that. It
-            # runs in the writer threads (swscale releases the GIL), beside the decoder's own threads.
-            rgb = frame.reformat(width=stored_w, height=stored_h, format="rgb24", interpolation="AREA")
+            # runs in the writer threads, beside the decoder's own threads; frame.reformat shares one scaler
+            # between threads and crashes, so each thread has its own.
+            rgb = _reformatter().reformat(frame, width=stored_w, height=stored_h, format="rgb24",
+                                          interpolation="AREA")
             return _letterbox(upright(rgb.to_ndarray(), info.rotation), geometry)
 
         for frame in resample(timed(container, stream), fps, 1.0 / info.fps):
