@@ -1,6 +1,18 @@
 """A study on the user's own videos: finding and splitting them, decoding real frames, poses of the train videos,
 the source cameras and clean plates that make synthetic clips look like the footage."""
 
+from generation.lazy import lazy_exports
 from generation.videos.geometry import FrameGeometry, SourceCamera
 
-__all__ = ["FrameGeometry", "SourceCamera"]
+# Discovery probes with PyAV and ingest pulls in the dataset assembly: imported when first used.
+__getattr__, __dir__ = lazy_exports(__name__, {
+    **dict.fromkeys(["VideoDataError", "VideoDataset", "excluded_warning", "find_video_dataset", "split_videos"],
+                    "generation.videos.discover"),
+    **dict.fromkeys(["VideoInfo", "VideoProbeError", "probe_video"], "generation.videos.probe"),
+    **dict.fromkeys(["IngestError", "ingest_real_videos"], "generation.videos.ingest"),
+})
+
+__all__ = [
+    "FrameGeometry", "IngestError", "SourceCamera", "VideoDataError", "VideoDataset", "VideoInfo", "VideoProbeError",
+    "excluded_warning", "find_video_dataset", "ingest_real_videos", "probe_video", "split_videos",
+]  # fmt: skip
