@@ -256,3 +256,21 @@ def test_bad_settings_leave_nothing(video_dataset: Path, tmp_path: Path) -> None
     with pytest.raises(ValueError, match="gone.mp4: video: empty file"):
         ingest_real_videos(tmp_path / "real", splits, size=SIZE, cache_dir=tmp_path / "cache", progress=False)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["gone.mp4"]
+
+
+def test_frame_folders_are_ingested_like_videos(video_dataset: Path, tmp_path: Path) -> None:
+    frames, _ = decode(video_dataset / "lunge" / "t1_w0_cam01.mp4")
+    folder = tmp_path / "lunge" / "take" / "rgb"
+    folder.mkdir(parents=True)
+    for i, frame in enumerate(frames[:10]):
+        Image.fromarray(frame).save(folder / f"frame_{i}.png")  # not zero-padded: natural order
+    clip = RealClip(folder.parent, "lunge")
+    real = ingest_real_videos(tmp_path / "real", one_split(clip), size=SIZE, fps=15, fmt="png",
+                              cache_dir=tmp_path / "cache", progress=False, folder_fps=30)
+    out = frames_of(tmp_path / "real" / "train" / "lunge" / "take")
+    assert real.records[0].frames == len(out) == 5 and real.videos[str(folder.parent)]["kind"] == "frames"
+    geometry = FrameGeometry((frames[0].shape[1], frames[0].shape[0]), SIZE)
+    x0, y0, w, h = geometry.content
+    assert not out[0][~geometry.content_mask()].any()
+    small = np.asarray(Image.fromarray(frames[2]).resize((w, h), Image.BOX), dtype=float)
+    assert np.abs(out[1][y0:y0 + h, x0:x0 + w] - small).mean() < 3  # output frame 1 at 15 fps is frame 2 at 30
