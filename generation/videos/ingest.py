@@ -162,15 +162,15 @@ def _folder_frames(
 
     _, _, w, h = geometry.content
     files = frame_files(frames_folder(path))
-    last: tuple[Path, np.ndarray] | None = None
-    for file in resample(((i / info.fps, f) for i, f in enumerate(files)), fps, 1.0 / info.fps):
-        if last is None or last[0] != file:
+    last: tuple[int, np.ndarray] | None = None
+    for index, file in resample(((i / info.fps, (i, f)) for i, f in enumerate(files)), fps, 1.0 / info.fps):
+        if last is None or last[0] != index:
             bgr = cv2.imread(str(file), cv2.IMREAD_COLOR)
             if bgr is None:
                 return  # an unreadable frame ends the clip, as a truncated video does
-            decoded[0] = files.index(file) + 1
+            decoded[0] = index + 1
             rgb = cv2.resize(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), (w, h), interpolation=cv2.INTER_AREA)
-            last = (file, _letterbox(rgb, geometry))
+            last = (index, _letterbox(rgb, geometry))
         yield lambda frame=last[1]: frame
 
 
@@ -260,7 +260,9 @@ def ingest_real_videos(
     video_keys: dict[str, str] = {}
     for _, clip in clips:
         if str(clip.path) not in video_keys:
-            video_keys[str(clip.path)] = _hash({**settings, "source": _source_digest(clip.path)})
+            # A frame folder's rate is a setting (folder_fps), not in its bytes.
+            video_keys[str(clip.path)] = _hash({**settings, "source": _source_digest(clip.path),
+                                                "source_fps": round(infos[str(clip.path)].fps, 6)})
     tree_key = _hash({**settings, "seed": seed, "splits": {
         s: sorted((video_keys[str(c.path)], c.label, c.name, c.take) for c in splits.of(s)) for s in SPLITS}})
     label_map = {label: i for i, label in enumerate(splits.classes())}

@@ -274,3 +274,7 @@ def test_frame_folders_are_ingested_like_videos(video_dataset: Path, tmp_path: P
     assert not out[0][~geometry.content_mask()].any()
     small = np.asarray(Image.fromarray(frames[2]).resize((w, h), Image.BOX), dtype=float)
     assert np.abs(out[1][y0:y0 + h, x0:x0 + w] - small).mean() < 3  # output frame 1 at 15 fps is frame 2 at 30
+    # the folder's rate is a setting, not in its bytes: another rate is another cache entry
+    again = ingest_real_videos(tmp_path / "real15", one_split(clip), size=SIZE, fps=15, fmt="png",
+                               cache_dir=tmp_path / "cache", progress=False, folder_fps=15)
+    assert again.records[0].frames == 10
