@@ -196,8 +196,8 @@ def write_table(rows: list[IngestRow], out: Path, *, runs: int) -> str:
         "source's rate every second decoded frame is converted and written)",
         f"- goal: >= {GOAL_FPS:.0f} input frames/s at {SIZE} px from 1080p H.264 on this 2-core machine: "
         f"**{met}** (best {best.fps_in:.0f}, {best.what}); FFmpeg's H.264 decoder alone reads "
-        f"{rows[0].fps_in:.0f} frames/s here, so no converter or writer can reach it on these cores without a "
-        "faster (hardware) decoder or an inexact one",
+        f"{rows[0].fps_in:.0f} frames/s here, so nothing after the decoder can lift ingest to the goal on these "
+        "cores without a faster (hardware) decoder or an inexact one",
         "",
         "| what | input frames | output frames | seconds | input frames/s | output frames/s |",
         "|---|---:|---:|---:|---:|---:|",
