@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 TORCH_SPEC ?= $(if $(shell command -v nvidia-smi 2>/dev/null),torch,torch==2.13.0)
 
 .PHONY: setup test optimize status lint bench bench-render bench-samplers bench-workers clean dashboard optuna-dashboard \
-	setup-study worker bench-smpl bench-cli bench-look test-tao
+	setup-study worker bench-smpl bench-cli bench-look bench-ingest test-tao
 
 setup: $(STAMP)
 
@@ -59,7 +59,7 @@ worker: setup
 		$(if $(TRIALS),--trials $(TRIALS))
 
 # Benchmarks write their tables under bench/results/ (speed targets live there, never in tests).
-bench: bench-render bench-samplers bench-workers bench-smpl bench-cli bench-look
+bench: bench-render bench-samplers bench-workers bench-smpl bench-cli bench-look bench-ingest
 
 bench-render: setup
 	$(BIN)/autosynthda bench render
@@ -84,6 +84,10 @@ bench-cli: setup
 # A trial's synthetic set on clean plates with source cameras vs on flat grey, 64 and 224 px -> bench/results/look.md
 bench-look: setup
 	$(BIN)/python -m bench.look
+
+# Real-frame ingest of a 1080p H.264 clip at 224 px, and MediaPipe pose extraction -> bench/results/ingest.md
+bench-ingest: setup
+	$(BIN)/autosynthda bench ingest
 
 lint: setup
 	$(BIN)/python -m ruff check optimizer generation bench testing tests

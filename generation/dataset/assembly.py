@@ -12,7 +12,7 @@ import os
 import shutil
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -43,10 +43,16 @@ class DatasetError(AutoSynthDaError, ValueError):
 
 @dataclass(frozen=True)
 class RealRenders:
+    """The real clips of every split as TAO frame folders. fps: their frame rate (video studies; None: each clip's
+    own). videos: video studies: source path -> generation.videos.probe.VideoInfo as a dict (source size, rotation,
+    frame rate), what FrameGeometry(source_size, size) needs to place synthetic clips like the real ones."""
+
     directory: Path
     label_map: dict[str, int]
     records: list[ClipRecord]
     from_cache: bool
+    fps: float | None = None
+    videos: dict[str, dict] = field(default_factory=dict)
 
     def train_clips(self, label: str) -> int:
         """Real TRAIN clips of a class (distinct pose files; several views of one clip count once)."""
@@ -74,7 +80,7 @@ def render_real_splits(
         try:
             data = json.loads(manifest_path.read_text())
             if data.get("key") == key:
-                records = [ClipRecord(**{**r, "pair": tuple(r["pair"])}) for r in data["records"]]
+                records = [ClipRecord.from_dict(r) for r in data["records"]]
                 return RealRenders(directory, data["label_map"], records, from_cache=True)
         except (ValueError, KeyError, TypeError):
             pass  # damaged: render again

@@ -54,12 +54,17 @@ def _split_sizes(n: int, fractions: tuple[float, float, float]) -> tuple[int, in
 
 
 def split_clips(
-    clips: Sequence[RealClip], *, seed: int = 42, fractions: tuple[float, float, float] = (0.7, 0.15, 0.15)
+    clips: Sequence[RealClip],
+    *,
+    seed: int = 42,
+    fractions: tuple[float, float, float] = (0.7, 0.15, 0.15),
+    strict_takes: bool = False,
 ) -> Splits:
     """Split every class ~70/15/15 with a fixed seed; each split gets at least one clip of every class.
 
     A class whose clips come from at least three takes is split by take, so windows of one recording never sit on
     both sides of the train/test line; otherwise clips are split one by one (and their correlation is a known limit).
+    strict_takes: takes are promises (a user's groups), so a class with fewer than three is an error instead.
     """
     by_class: dict[str, list[RealClip]] = defaultdict(list)
     for clip in clips:
@@ -77,6 +82,11 @@ def split_clips(
         takes: dict[str, list[RealClip]] = defaultdict(list)
         for clip in members:
             takes[clip.take or clip.name].append(clip)
+        if strict_takes and len(takes) < 3:
+            raise SplitError(
+                f"class {label!r}: its {len(members)} clips form {len(takes)} groups, a train/val/test split that "
+                "keeps each group on one side needs at least 3"
+            )
         if len(takes) >= 3:
             units = [takes[t] for t in sorted(takes)]
             rng.shuffle(units)

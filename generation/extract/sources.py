@@ -1,4 +1,4 @@
-"""Finding the user's videos (<class>/<video>.mp4|avi|mov and TAO frame folders <class>/<video>/rgb/*.jpg|png)
+"""Finding the user's videos (<class>/<video>.mp4|avi|mov|mkv|webm and TAO frame folders <class>/<video>/rgb/*.jpg|png)
 and reading their frames as RGB arrays."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import numpy as np
 
 from generation.errors import PoseDataError
 
-VIDEO_SUFFIXES = (".mp4", ".avi", ".mov")
+VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm")
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
 # TAO frame folders carry no frame rate; TAO's own default for action recognition clips.
 DEFAULT_FOLDER_FPS = 30.0

@@ -124,3 +124,16 @@ def bench_cli(
     from bench.cli import run_cli_benchmark, write_table
 
     typer.echo(write_table(run_cli_benchmark(runs, log=typer.echo), out))
+
+
+@bench_app.command("ingest")
+def bench_ingest(
+    runs: int = typer.Option(3, "--runs", help="Runs of each ingest setting (the median is reported)."),
+    pose_frames: int = typer.Option(48, "--pose-frames", help="Frames of the clip that pose extraction reads."),
+    out: Path = typer.Option(Path("bench/results/ingest.md"), "--out", help="Where the table goes."),
+) -> None:
+    """Real-frame ingest of a 1080p H.264 clip at 224 px (decode + letterbox + write, frames/s) and MediaPipe pose
+    extraction frames/s."""
+    from bench.ingest import run_ingest_benchmark, write_table
+
+    typer.echo(write_table(run_ingest_benchmark(runs, pose_frames, log=typer.echo), out, runs=runs))
