@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -49,14 +49,18 @@ def file_digest(path: Path) -> str:
     return digest.hexdigest()
 
 
-def bank_key(plan: PairPlan, real: Sequence[Path], synthetic: Sequence[Path] = ()) -> str:
-    """Content hash of the inputs (file bytes, not names or times) and the plan."""
+def bank_key(
+    plan: PairPlan, real: Sequence[Path], synthetic: Sequence[Path] = (), sources: Mapping[Path, str] | None = None
+) -> str:
+    """Content hash of the inputs (file bytes, not names or times) and the plan (and the sources pairs record)."""
     payload = {
         "format": BANK_FORMAT,
         "plan": plan.to_dict(),
         "real": sorted(file_digest(Path(p)) for p in real),
         "synthetic": sorted(file_digest(Path(p)) for p in synthetic),
     }
+    if sources:  # only when given: pose studies' keys stay as they were
+        payload["sources"] = sorted((file_digest(Path(p)), s) for p, s in sources.items())
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
 
@@ -92,10 +96,15 @@ def build_pair_bank(
     synthetic: Sequence[Path] = (),
     *,
     progress: bool | None = None,
+    sources: Mapping[Path, str] | None = None,
 ) -> PairBank:
-    """Load the bank for these inputs from directory, or compute and store it there."""
+    """Load the bank for these inputs from directory, or compute and store it there.
+
+    sources: what a pair records as its clips' sources, by pose file (default: the pose file). A video study
+    passes the videos the poses were extracted from, so that leak checks and looks compare videos with videos."""
     directory = Path(directory)
-    key = bank_key(plan, real, synthetic)
+    sources = {Path(p): s for p, s in (sources or {}).items()}
+    key = bank_key(plan, real, synthetic, sources)
     cached = load_pair_bank(directory, key)
     if cached is not None:
         return cached
@@ -107,7 +116,8 @@ def build_pair_bank(
         for index, (first, second) in enumerate(tqdm(file_pairs, desc="pair bank", unit="pair", disable=not progress)):
             for path in (first, second):
                 if path not in loaded:
-                    loaded[path] = load_poses(path)
+                    seq = load_poses(path)
+                    loaded[path] = replace(seq, source=sources[path]) if path in sources else seq
             real_seq = _check_label(loaded[first], plan)
             other_seq = loaded[second] if plan.mode == "real-synth" else _check_label(loaded[second], plan)
             pair = align_pair(real_seq, other_seq, plan.mode, fps=plan.fps)

@@ -23,6 +23,7 @@ import json
 import os
 import shutil
 import statistics
+import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
@@ -106,6 +107,18 @@ def _letterbox(content: np.ndarray, geometry: FrameGeometry) -> np.ndarray:
     return canvas
 
 
+_LOCAL = threading.local()
+
+
+def _reformatter():
+    scaler = getattr(_LOCAL, "reformatter", None)
+    if scaler is None:
+        from av.video.reformatter import VideoReformatter
+
+        scaler = _LOCAL.reformatter = VideoReformatter()
+    return scaler
+
+
 def _video_frames(
     path: Path, info: VideoInfo, geometry: FrameGeometry, fps: float, decoded: list[int]
 ) -> Iterator[Callable[[], np.ndarray]]:
@@ -132,8 +145,10 @@ def _video_frames(
         def convert(frame) -> np.ndarray:
             # swscale's area filter averages every source pixel (no aliasing at 1080p -> 224) and converts
             # YUV -> RGB in the same pass: ~5x faster than reformatting to full-size RGB and resizing that. It
-            # runs in the writer threads (swscale releases the GIL), beside the decoder's own threads.
-            rgb = frame.reformat(width=stored_w, height=stored_h, format="rgb24", interpolation="AREA")
+            # runs in the writer threads, beside the decoder's own threads; frame.reformat shares one scaler
+            # between threads and crashes, so each thread has its own.
+            rgb = _reformatter().reformat(frame, width=stored_w, height=stored_h, format="rgb24",
+                                          interpolation="AREA")
             return _letterbox(upright(rgb.to_ndarray(), info.rotation), geometry)
 
         for frame in resample(timed(container, stream), fps, 1.0 / info.fps):
@@ -147,15 +162,15 @@ def _folder_frames(
 
     _, _, w, h = geometry.content
     files = frame_files(frames_folder(path))
-    last: tuple[Path, np.ndarray] | None = None
-    for file in resample(((i / info.fps, f) for i, f in enumerate(files)), fps, 1.0 / info.fps):
-        if last is None or last[0] != file:
+    last: tuple[int, np.ndarray] | None = None
+    for index, file in resample(((i / info.fps, (i, f)) for i, f in enumerate(files)), fps, 1.0 / info.fps):
+        if last is None or last[0] != index:
             bgr = cv2.imread(str(file), cv2.IMREAD_COLOR)
             if bgr is None:
                 return  # an unreadable frame ends the clip, as a truncated video does
-            decoded[0] = files.index(file) + 1
+            decoded[0] = index + 1
             rgb = cv2.resize(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), (w, h), interpolation=cv2.INTER_AREA)
-            last = (file, _letterbox(rgb, geometry))
+            last = (index, _letterbox(rgb, geometry))
         yield lambda frame=last[1]: frame
 
 
@@ -245,7 +260,9 @@ def ingest_real_videos(
     video_keys: dict[str, str] = {}
     for _, clip in clips:
         if str(clip.path) not in video_keys:
-            video_keys[str(clip.path)] = _hash({**settings, "source": _source_digest(clip.path)})
+            # A frame folder's rate is a setting (folder_fps), not in its bytes.
+            video_keys[str(clip.path)] = _hash({**settings, "source": _source_digest(clip.path),
+                                                "source_fps": round(infos[str(clip.path)].fps, 6)})
     tree_key = _hash({**settings, "seed": seed, "splits": {
         s: sorted((video_keys[str(c.path)], c.label, c.name, c.take) for c in splits.of(s)) for s in SPLITS}})
     label_map = {label: i for i, label in enumerate(splits.classes())}

@@ -97,3 +97,21 @@ def test_plan_errors(real_clips):
         plan_pairs(PairPlan(mode="real-synth", target_class="fall"), real_clips, [])
     with pytest.raises(PairPlanError, match="real-real needs at least 2 real clips"):
         plan_pairs(PairPlan(mode="real-real", target_class="fall"), real_clips[:1])
+
+
+def test_pairs_record_the_given_sources_and_the_key_follows_them(tmp_path):
+    """A video study's pairs name the videos their poses came from (leak checks and looks compare videos)."""
+    from generation.pairs import PairPlan, build_pair_bank
+    from generation.pairs.bank import bank_key
+    from generation.samples import sample_files
+    from generation.poses import load_poses
+
+    falls = [p for p in sample_files() if load_poses(p).label == "fall"][:3]
+    plan = PairPlan(mode="real-real", target_class="fall", num_pairs=2)
+    videos = {p: f"/videos/fall/{p.stem}.mp4" for p in falls}
+    bank = build_pair_bank(tmp_path / "bank", plan, falls, sources=videos)
+    assert {pair.base_source for pair in bank.pairs} <= set(videos.values())
+    assert {pair.other_source for pair in bank.pairs} <= set(videos.values())
+    assert bank_key(plan, falls) != bank_key(plan, falls, sources=videos)
+    plain = build_pair_bank(tmp_path / "plain", plan, falls)
+    assert {pair.base_source for pair in plain.pairs} <= {str(p) for p in falls}

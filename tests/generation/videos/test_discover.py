@@ -126,18 +126,35 @@ def test_presplit_test_lacking_a_class(dataset: Path, tmp_path: Path) -> None:
     assert message.startswith(f"{root / 'test'}: data.videos:")
 
 
+def write_audio_only(path: Path) -> None:
+    import av
+    import numpy as np
+
+    with av.open(str(path), "w", format="mp4") as container:
+        stream = container.add_stream("aac", rate=44100)
+        for i in range(5):
+            frame = av.AudioFrame.from_ndarray(np.zeros((1, 1024), np.float32), format="fltp", layout="mono")
+            frame.sample_rate, frame.pts = 44100, i * 1024
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+
+
 def test_unreadable_videos_are_excluded_not_fatal(dataset: Path) -> None:
     walk = dataset / "walk"
     (walk / "empty.mp4").write_bytes(b"")
     (walk / "notes.mp4").write_text("this is not a video\n")
     data = (walk / "street_w0.mp4").read_bytes()
     (walk / "cut.mp4").write_bytes(data[: len(data) // 3])  # moov atom at the end: nothing decodes
+    write_audio_only(walk / "sound.mp4")
     found = find_video_dataset(dataset)
-    assert sorted(Path(p).name for p in found.excluded) == ["cut.mp4", "empty.mp4", "notes.mp4"]
+    assert sorted(Path(p).name for p in found.excluded) == ["cut.mp4", "empty.mp4", "notes.mp4", "sound.mp4"]
+    assert found.excluded[str(walk / "sound.mp4")] == "no video stream in this file"
     assert "0 bytes" in found.excluded[str(walk / "empty.mp4")]
     assert all("\n" not in reason for reason in found.excluded.values())
     warning = excluded_warning(found.excluded)
-    assert warning is not None and "\n" not in warning and "notes.mp4" in warning and "3 unreadable" in warning
+    assert warning is not None and "\n" not in warning and "notes.mp4" in warning and "4 unreadable" in warning
     assert {c.name for c in found.clips if c.label == "walk"} == {f"street_w{i}" for i in range(5)}
     split_videos(found)  # the rest still splits
 
@@ -176,3 +193,14 @@ def test_missing_root_and_no_videos(tmp_path: Path) -> None:
         find_video_dataset(tmp_path / "nope")
     (tmp_path / "empty" / "walk").mkdir(parents=True)
     one_line_error(tmp_path / "empty", "data.videos: no videos found")
+
+
+def test_presplit_group_on_both_sides(dataset: Path, tmp_path: Path) -> None:
+    root = tmp_path / "presplit"
+    for split in SPLITS:
+        (root / split / "walk").mkdir(parents=True)
+        shutil.copy(dataset / "walk" / "street_w0.mp4", root / split / "walk" / f"{split}_a.mp4")
+    csv = tmp_path / "groups.csv"
+    csv.write_text("video,group\ntrain/walk/train_a.mp4,take1\ntest_a,take1\n")
+    message = one_line_error(root, "group 'walk:take1' has videos in both train and test", groups=csv)
+    assert message.startswith(f"{csv}: data.groups:")
