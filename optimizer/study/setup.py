@@ -143,7 +143,9 @@ def prepare_study(
     synthetic = iter_pose_files(config.data.synthetic) if config.data.synthetic else []
     if plan.mode == "real-synth" and not synthetic:
         raise ConfigError(f"data.synthetic: real-synth pairs need a folder of generated motions, got {synthetic}")
-    bank = build_pair_bank(paths.pairs, plan, train_target, synthetic)
+    # a video study's pairs name the videos their poses came from: the leak check and the looks compare videos
+    sources = {} if video_study is None else {"sources": video_study.sources}
+    bank = build_pair_bank(paths.pairs, plan, train_target, synthetic, **sources)
     log(f"pair bank: {len(bank)} pairs {'loaded from disk' if bank.from_cache else 'computed'} ({paths.pairs})")
 
     if video_study is None:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from generation.dataset import RealClip, SplitError, Splits
+from generation.videos.geometry import FrameGeometry
 from optimizer.config import StudyConfig
 from optimizer.errors import ConfigError
 from optimizer.study.paths import StudyPaths
@@ -45,6 +46,7 @@ class VideoStudy:
     real: RealRenders
     pose_files: list[Path]
     fps: float
+    sources: dict[Path, str]  # pose file -> the video it came from (what the pair bank records as a pair's source)
     looks: dict[str, SourceLook] = field(default_factory=dict)
 
 
@@ -86,7 +88,7 @@ def prepare_videos(config: StudyConfig, paths: StudyPaths, sources: VideoSources
 
     real = ingest_real_videos(
         paths.real, sources.splits, size=config.render.size, fps=config.data.fps, fmt=config.render.format,
-        cache_dir=paths.frames_cache, seed=config.split_seed,
+        cache_dir=paths.frames_cache, seed=config.split_seed, infos=sources.dataset.infos,
     )
     log(f"real frames: {len(real.records)} videos at {real.fps:g} fps "
         f"{'loaded from disk' if real.from_cache else 'decoded'} ({paths.real})")
@@ -95,7 +97,8 @@ def prepare_videos(config: StudyConfig, paths: StudyPaths, sources: VideoSources
     # Pairs come from TRAIN videos only: a synthetic clip made from a val/test video would leak the answer.
     train_target = [c for c in sources.splits.train if c.label == config.target_class]
     poses = _train_poses(config, paths, train_target, log=log)
-    study = VideoStudy(real, [poses[key] for key in sorted(poses)], float(real.fps))
+    study = VideoStudy(real, [poses[key] for key in sorted(poses)], float(real.fps),
+                       {path: video for video, path in poses.items()})
     if config.render.background == "plates" or config.render.camera == "source":
         study.looks.update(source_looks(config, paths, real, train_target, poses, log=log))
     return study
@@ -161,19 +164,14 @@ def source_looks(
     return {video: SourceLook(video, geometries[video], cameras.get(video), plates.get(video)) for video in geometries}
 
 
-def frame_geometry(info: Mapping, size: int):
-    """The letterbox geometry of a probed video (VideoInfo as a dict) in the study's square frames; a phone video
-    rotated by 90 or 270 degrees is upright once decoded, so its sides swap."""
-    from generation.videos.geometry import FrameGeometry
-
-    width, height = int(info["width"]), int(info["height"])
-    if int(info.get("rotation") or 0) % 180 == 90:
-        width, height = height, width
-    return FrameGeometry((width, height), size)
+def frame_geometry(info: Mapping, size: int) -> FrameGeometry:
+    """The letterbox geometry of a probed video (VideoInfo as a dict, whose width and height are already of the
+    upright picture, a phone's display rotation applied) in the study's square frames."""
+    return FrameGeometry((int(info["width"]), int(info["height"])), size)
 
 
 def boxes_in_frames(
-    boxes: np.ndarray, geometry, pose_fps: float, frames_fps: float, frames: int, *, first_frame: int = 0
+    boxes: np.ndarray, geometry: FrameGeometry, pose_fps: float, frames_fps: float, frames: int, *, first_frame: int = 0
 ) -> np.ndarray:
     """(T, 4) person boxes (x0, y0, x1, y1) in source pixels, pose frame k being source frame first_frame + k at
     pose_fps -> (frames, 4) in the study's frame pixels at the real frames' rate (the nearest pose frame in time;
