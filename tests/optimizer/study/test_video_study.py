@@ -191,7 +191,7 @@ def test_no_group_on_both_sides_and_the_leak_check_proves_it(video_study, video_
         check_no_leak(replace(manifest, clips=moved))
 
 
-def test_status_export_and_a_resume_work_on_a_video_study(video_study, tmp_path):
+def test_status_export_a_resume_and_a_worker_work_on_a_video_study(video_study, tmp_path):
     config, studies, paths, _, _ = video_study
     status = subprocess.run([sys.executable, "-m", "optimizer.cli", "status", str(config), "--studies-dir",
                              str(studies)], capture_output=True, text=True)
@@ -212,3 +212,10 @@ def test_status_export_and_a_resume_work_on_a_video_study(video_study, tmp_path)
     assert more.returncode == 0, more.stdout[-3000:] + more.stderr[-3000:]
     assert "loaded from disk" in more.stdout and "decoded" not in more.stdout.split("real frames:")[1].split("\n")[0]
     assert paths.trial_dir(TRIALS).is_dir()
+    # a worker joins the set-up study (join_only: it loads the frames, poses, bank and looks) and runs one more
+    worker = subprocess.run(_command(config, studies, "worker") + ["--trials", str(TRIALS + 2)],
+                            capture_output=True, text=True)
+    assert worker.returncode == 0, worker.stdout[-3000:] + worker.stderr[-3000:]
+    worked = TrialManifest.read(paths.trial_dir(TRIALS + 1))
+    assert all(c.background for c in worked.clips if c.kind == "synthetic") and worked.count("train", "lunge",
+                                                                                            "synthetic")

@@ -125,3 +125,35 @@ def _copy(src: Path, dst: Path) -> Path:
 
     shutil.copytree(src / "train", dst / "train")
     return dst
+
+
+def test_unreadable_videos_are_screened_out_in_one_warning_line(tmp_path):
+    """A text file named .mp4 and a zero-byte one are left out of every split, named in one line; the study goes on."""
+    from fractions import Fraction
+
+    import av
+
+    from optimizer.study.videos import find_videos
+
+    root = tmp_path / "videos"
+    for label in ("lunge", "walk"):
+        for i in range(3):
+            path = root / label / f"{label}_{i}.mp4"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with av.open(str(path), "w", format="mp4") as container:
+                stream = container.add_stream("libx264", rate=Fraction(30))
+                stream.width, stream.height, stream.pix_fmt = 32, 24, "yuv420p"
+                for k in range(4):
+                    frame = av.VideoFrame.from_ndarray(np.full((24, 32, 3), 40 * k, np.uint8), format="rgb24")
+                    for packet in stream.encode(frame):
+                        container.mux(packet)
+                for packet in stream.encode():
+                    container.mux(packet)
+    (root / "lunge" / "notes.mp4").write_text("not a video\n")
+    (root / "walk" / "empty.mp4").write_bytes(b"")
+    config = StudyConfig.model_validate({"name": "v", "target_class": "lunge", "data": {"videos": str(root)}})
+    lines: list[str] = []
+    sources = find_videos(config, log=lines.append)
+    assert len(lines) == 1 and lines[0].startswith("warning: ") and "notes.mp4" in lines[0] and "empty.mp4" in lines[0]
+    used = {c.path.name for split in ("train", "val", "test") for c in sources.splits.of(split)}
+    assert len(used) == 6 and not used & {"notes.mp4", "empty.mp4"}
