@@ -74,12 +74,25 @@ def find_videos(config: StudyConfig, *, log: Log = print) -> VideoSources:
         raise ConfigError(f"{root}: data.videos: holds videos of one class only ({found[0]!r}); "
                           "a study needs at least 2 classes to tell apart")
     if dataset.presplit is not None:
-        return VideoSources(dataset, dataset.presplit)  # official splits are sacred
-    try:
-        splits = split_videos(dataset, seed=config.split_seed)
-    except SplitError as exc:
-        raise ConfigError(f"{root}: data.videos: {exc}") from None
+        splits = dataset.presplit  # official splits are sacred
+    else:
+        try:
+            splits = split_videos(dataset, seed=config.split_seed)
+        except SplitError as exc:
+            raise ConfigError(f"{root}: data.videos: {exc}") from None
+    if config.data.poses is not None:
+        _check_user_poses(config, splits)
     return VideoSources(dataset, splits)
+
+
+def _check_user_poses(config: StudyConfig, splits: Splits) -> None:
+    """data.poses names a file for every train video of the target, checked before anything is written (reading
+    them comes later, in train_video_poses)."""
+    from generation.videos.poses import _user_file  # the lookup train_video_poses itself uses
+
+    for clip in splits.train:
+        if clip.label == config.target_class:
+            _user_file(config.data.poses, clip)
 
 
 def prepare_videos(config: StudyConfig, paths: StudyPaths, sources: VideoSources, *, log: Log = print) -> VideoStudy:
@@ -99,8 +112,9 @@ def prepare_videos(config: StudyConfig, paths: StudyPaths, sources: VideoSources
     poses = _train_poses(config, paths, train_target, log=log)
     study = VideoStudy(real, [poses[key] for key in sorted(poses)], float(real.fps),
                        {path: video for video, path in poses.items()})
-    if config.render.background == "plates" or config.render.camera == "source":
-        study.looks.update(source_looks(config, paths, real, train_target, poses, log=log))
+    # always: even on render.background auto and render.camera views, a synthetic clip gets its source video's
+    # letterbox bars, so its framing cannot tell it from the real frames
+    study.looks.update(source_looks(config, paths, real, train_target, poses, log=log))
     return study
 
 

@@ -105,6 +105,8 @@ ROWS = {
                               ("{tmp}/videos", "target_class", "lunge")),
     "one-class-only": (on_videos(make=lambda tmp: videos(tmp, {"lunge": 3})), ("{tmp}/videos", "one class")),
     "presplit-test-lacks-a-class": (on_videos(make=presplit_without_test_walk), ("{tmp}/videos", "test", "walk")),
+    "poses-lack-a-train-video": (on_videos("  poses: {tmp}/poses\n", make=lambda tmp: (tmp / "poses").mkdir() or
+                                           videos(tmp)), ("data.poses", "{tmp}/poses", "no pose file for video")),
     "groups-name-a-missing-video": (on_videos(f"  groups: {'{tmp}'}/groups.csv\n", make=groups_naming_a_missing_video),
                                     ("{tmp}/groups.csv", "lunge_9")),
 }
