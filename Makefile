@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 TORCH_SPEC ?= $(if $(shell command -v nvidia-smi 2>/dev/null),torch,torch==2.13.0)
 
 .PHONY: setup test optimize status lint bench bench-render bench-samplers bench-workers clean dashboard optuna-dashboard \
-	setup-study worker bench-smpl bench-cli bench-look bench-ingest test-tao
+	setup-study worker bench-smpl bench-cli bench-look bench-ingest test-tao videos-demo
 
 setup: $(STAMP)
 
@@ -36,6 +36,14 @@ STUDY_FILE = $(if $(wildcard studies/$(CLASS).yaml),studies/$(CLASS).yaml,studie
 CLASS_FLAG = $(if $(wildcard studies/$(CLASS).yaml),,--class $(CLASS))
 optimize: setup
 	$(BIN)/autosynthda optimize $(STUDY_FILE) $(CLASS_FLAG) $(if $(TRIALS),--trials $(TRIALS)) $(if $(DEVICE),--device $(DEVICE))
+
+# A study on real camera footage: the labelled test dataset cut from ../shared/videos (AUTOSYNTHDA_SHARED overrides),
+# built once into studies/videos_demo_data/, then studies/videos_demo.yaml (lunge, plates, source cameras).
+SHARED ?= $(or $(AUTOSYNTHDA_SHARED),../shared)
+videos-demo: setup
+	test -f studies/videos_demo_data/groups.csv || \
+		$(BIN)/python -m testing.video_dataset --shared $(SHARED) --out studies/videos_demo_data
+	$(BIN)/autosynthda optimize studies/videos_demo.yaml $(if $(TRIALS),--trials $(TRIALS)) $(if $(DEVICE),--device $(DEVICE))
 
 status: setup
 	$(BIN)/autosynthda status $(STUDY_FILE)

@@ -8,7 +8,7 @@ from typing import get_args
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
-from generation.choices import Appearance, BlendMethod, Body, FrameFormat, MixMode
+from generation.choices import Appearance, Background, BlendMethod, Body, CameraMode, FrameFormat, MixMode
 from generation.dataset.settings import RenderSettings
 from generation.safe_names import component_problem
 from optimizer.errors import ConfigError  # noqa: F401 - re-exported: config errors are raised here
@@ -40,11 +40,34 @@ class _Strict(BaseModel):
 
 class DataConfig(_Strict):
     """Where the real clips (and, for real-synth, the generated motions) are. Relative paths are resolved from the
-    repository root first, then from the config file's folder."""
+    repository root first, then from the config file's folder.
+
+    real: pose files (their clips are rendered as mannequins for every split). videos: the user's own videos instead
+    (DIR/<class>/<video>, TAO frame folders, or DIR/{train,val,test}/<class>/...), real frames in every split;
+    groups (a CSV video,group kept on one side of every split), poses (the user's own pose files, named like the
+    videos) and fps (the real frames' rate; None: the videos' median) are read only with videos."""
 
     real: Path = Path("generation/samples/data")
     classes: list[str] | None = None  # None: every class found
     synthetic: Path | None = None
+    videos: Path | None = None
+    groups: Path | None = None
+    poses: Path | None = None
+    fps: float | None = Field(default=None, gt=0)
+
+    @model_validator(mode="after")
+    def _videos_or_poses(self) -> DataConfig:
+        if self.videos is not None and "real" in self.model_fields_set:  # real has a default: only a given one counts
+            raise ValueError("give data.real (pose files) or data.videos (videos), not both")
+        if self.videos is None:
+            given = [key for key in ("groups", "poses", "fps") if getattr(self, key) is not None]
+            if given:
+                raise ValueError(f"{given[0]}: only read with data.videos (a study on your own videos)")
+        return self
+
+    @property
+    def is_video(self) -> bool:
+        return self.videos is not None
 
     @field_validator("classes")
     @classmethod
@@ -74,6 +97,8 @@ class RenderConfig(_Strict):
     appearance: Appearance = "synthda"
     body: Body = "mannequin"
     smpl_model_dir: Path | None = None
+    background: Background = "auto"  # plates: clean plates of the study's train videos (a video study)
+    camera: CameraMode = "views"  # source: also the viewpoint of each synthetic clip's source video (a video study)
 
     def settings(self, device: str = "auto") -> RenderSettings:
         """The renderer's settings: these fields, plus where to render."""
@@ -245,6 +270,24 @@ class StudyConfig(_Strict):
             raise ValueError(f"must be letters, digits, '-' or '_' (it names studies/<name>/), got {value!r}")
         return value
 
+    @field_validator("pairs")
+    @classmethod
+    def _pairs_of_videos(cls, value: PairsConfig, info: ValidationInfo) -> PairsConfig:
+        data = info.data.get("data")
+        if data is not None and data.is_video and value.fps is not None:
+            raise ValueError("fps: a video study's pairs run at the real frames' rate; set data.fps instead")
+        return value
+
+    @field_validator("render")
+    @classmethod
+    def _looks_of_videos(cls, value: RenderConfig, info: ValidationInfo) -> RenderConfig:
+        data = info.data.get("data")
+        if data is not None and not data.is_video:
+            for key, video_only in (("background", "plates"), ("camera", "source")):
+                if getattr(value, key) == video_only:
+                    raise ValueError(f"{key}: {video_only!r} is made from the study's videos; it needs data.videos")
+        return value
+
     @field_validator("target_class")
     @classmethod
     def _target_in_classes(cls, value: str, info: ValidationInfo) -> str:
@@ -314,9 +357,15 @@ def _resolve_paths(data: DataConfig, config_path: Path) -> DataConfig:
                 return (base / p).resolve()
         return p
 
-    resolved = data.model_copy(update={"real": resolve(data.real), "synthetic": resolve(data.synthetic)})
-    for key in ("real", "synthetic"):
+    keys = ("real", "synthetic", "videos", "groups", "poses")
+    resolved = data.model_copy(update={key: resolve(getattr(data, key)) for key in keys})
+    for key in keys:
         value = getattr(resolved, key)
         if value is not None and not value.exists():
             raise ConfigError(f"{config_path}: data.{key}: path {value} does not exist")
+    for key, want_dir in (("videos", True), ("groups", False), ("poses", True)):
+        value = getattr(resolved, key)
+        if value is not None and value.is_dir() != want_dir:
+            what = "a folder" if want_dir else "a CSV file (video,group)"
+            raise ConfigError(f"{config_path}: data.{key}: {value} is not {what}")
     return resolved

@@ -16,7 +16,7 @@ import optuna
 from optuna.trial import FrozenTrial, TrialState
 
 from generation.atomic import partial_sibling
-from generation.dataset import LayoutReport, TrialManifest, assemble_trial, check_tao_layout
+from generation.dataset import LayoutReport, TrialManifest, check_tao_layout
 from generation.errors import AutoSynthDaError
 from generation.partials import sweep_siblings
 from optimizer.evidence import comparisons
@@ -59,16 +59,12 @@ def export_trial(prepared: PreparedStudy, trial: FrozenTrial, out: Path) -> tupl
     out = Path(out)
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise ExportError(f"{out}: --out: exists and is not an empty folder; choose another or remove it")
-    cfg = prepared.config
     record = TrialRecord.from_frozen(trial)
     weight, ratio = record.weight, record.ratio
     sweep_siblings(out)  # a killed export's staging folder (its owner is dead); a live one's stays
     staging = partial_sibling(out)
     try:
-        manifest = assemble_trial(
-            staging, prepared.real, prepared.bank, target_class=cfg.target_class, weight=weight, ratio=ratio,
-            method=cfg.blend_method, settings=prepared.settings, seed=trial_seed(prepared, trial),
-        )
+        manifest = prepared.assemble(staging, weight=weight, ratio=ratio, seed=trial_seed(prepared, trial))
         _check_same_clips(manifest, prepared.paths.trial_dir(trial.number))
         report = check_tao_layout(staging / "train", manifest.label_map)
         for split in ("val", "test"):

@@ -32,6 +32,21 @@ class StudyPaths:
         return self.root / "real"
 
     @property
+    def frames_cache(self) -> Path:
+        """A video study's decoded videos, one folder per video, reused across render sizes of the same study."""
+        return self.root / "cache" / "frames"
+
+    @property
+    def poses(self) -> Path:
+        """A video study's pose files of its train videos (extracted, or imported from data.poses)."""
+        return self.root / "poses"
+
+    @property
+    def plates(self) -> Path:
+        """A video study's clean plates (render.background plates)."""
+        return self.root / "plates"
+
+    @property
     def trials(self) -> Path:
         return self.root / "trials"
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -32,6 +33,7 @@ from optimizer.trials import RATIO, WEIGHT, StudyAttr, UserAttr
 from optimizer.urls import public_url
 
 if TYPE_CHECKING:
+    from generation.videos.look import SourceLook
     from optimizer.tracking import StudyTracker
 
 
@@ -45,13 +47,16 @@ class PreparedStudy:
     settings: RenderSettings
     study: optuna.Study
     tracker: StudyTracker | None = None  # MLflow review: an Optuna callback and the objective's hooks
+    looks: Mapping[str, SourceLook] | None = None  # a video study: its train videos' geometry, camera and plate
 
     def assemble(self, directory: Path, *, weight: float, ratio: float, seed: int) -> TrialManifest:
-        """A point's dataset in directory: the real splits plus its synthetic clips, drawn with seed."""
+        """A point's dataset in directory: the real splits plus its synthetic clips, drawn with seed (trials,
+        selection and export all build theirs here, so a video study's looks reach each of them)."""
         cfg = self.config
+        looks = {} if self.looks is None else {"looks": self.looks}  # a pose study calls exactly as before
         return assemble_trial(
             directory, self.real, self.bank, target_class=cfg.target_class, weight=weight, ratio=ratio,
-            method=cfg.blend_method, settings=self.settings, seed=seed,
+            method=cfg.blend_method, settings=self.settings, seed=seed, **looks,
         )
 
     def drop_frames(self, directory: Path) -> None:
@@ -80,7 +85,14 @@ def prepare_study(
     fresh database race; export: reading a study never creates it); sampler_seed replaces search.seed for the
     sampler (each worker its own).
     """
-    splits = split_real_clips(config)
+    videos = None
+    if config.data.is_video:
+        from optimizer.study.videos import find_videos  # PyAV: only for a video study
+
+        videos = find_videos(config, log=log)
+        splits = videos.splits
+    else:
+        splits = split_real_clips(config)
     url = storage or paths.default_storage
     if storage is None:
         paths.root.mkdir(parents=True, exist_ok=True)  # the default SQLite file lives there
@@ -109,30 +121,44 @@ def prepare_study(
     for split in ("train", "val", "test"):
         log(f"{split:<5} " + ", ".join(f"{c} {splits.count(split, c)}" for c in splits.classes()))
 
+    settings = config.render.settings(device)
+    video_study = None
+    if videos is not None:
+        from optimizer.study.videos import prepare_videos
+
+        video_study = prepare_videos(config, paths, videos, log=log)
     plan = PairPlan(
         mode=config.pairs.mode,
         target_class=config.target_class,
         num_pairs=config.pairs.num_pairs,
         seed=config.pairs.seed,
-        fps=config.pairs.fps,
+        # a video study's pairs run at the real frames' rate, so real and synthetic motion run at the same speed
+        fps=config.pairs.fps if video_study is None else video_study.fps,
     )
     # Pairs come from TRAIN clips only: a synthetic clip made from a val/test clip would leak the answer.
-    train_target = [c.path for c in splits.train if c.label == config.target_class]
+    if video_study is None:
+        train_target = [c.path for c in splits.train if c.label == config.target_class]
+    else:
+        train_target = video_study.pose_files
     synthetic = iter_pose_files(config.data.synthetic) if config.data.synthetic else []
     if plan.mode == "real-synth" and not synthetic:
         raise ConfigError(f"data.synthetic: real-synth pairs need a folder of generated motions, got {synthetic}")
-    bank = build_pair_bank(paths.pairs, plan, train_target, synthetic)
+    # a video study's pairs name the videos their poses came from: the leak check and the looks compare videos
+    sources = {} if video_study is None else {"sources": video_study.sources}
+    bank = build_pair_bank(paths.pairs, plan, train_target, synthetic, **sources)
     log(f"pair bank: {len(bank)} pairs {'loaded from disk' if bank.from_cache else 'computed'} ({paths.pairs})")
 
-    settings = config.render.settings(device)
-    real = render_real_splits(paths.real, splits, settings, seed=config.split_seed)
-    log(
-        f"real clips: {len(real.records)} videos {'loaded from disk' if real.from_cache else 'rendered'} ({paths.real})"
-    )
+    if video_study is None:
+        real = render_real_splits(paths.real, splits, settings, seed=config.split_seed)
+        log(f"real clips: {len(real.records)} videos {'loaded from disk' if real.from_cache else 'rendered'} "
+            f"({paths.real})")
+    else:
+        real = video_study.real
 
     if not join_only:
         study.set_user_attr(StudyAttr.SETUP_COMPLETE, True)
-    return PreparedStudy(config, paths, splits, bank, real, settings, study, tracker)
+    looks = None if video_study is None else video_study.looks
+    return PreparedStudy(config, paths, splits, bank, real, settings, study, tracker, looks)
 
 
 def study_sampler(config: StudyConfig, seed: int | None = None) -> optuna.samplers.BaseSampler:

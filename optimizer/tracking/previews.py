@@ -20,14 +20,18 @@ def _read_clip(clip_dir: Path) -> np.ndarray:
     return np.stack([np.asarray(Image.open(p).convert("RGB")) for p in frames])
 
 
-def write_previews(trial_dir: str | Path, manifest: TrialManifest, count: int) -> list[Path]:
+def write_previews(trial_dir: str | Path, manifest: TrialManifest, count: int, *, real: int = 0) -> list[Path]:
     """mp4s of the first `count` synthetic clips (the first real clip of the target class when the trial has none,
-    e.g. the ratio-0 baseline) and a contact sheet of them, under trial_dir/previews/. Returns the files written."""
+    e.g. the ratio-0 baseline) and a contact sheet of them, under trial_dir/previews/. real: that many real train
+    clips of the target class first, beside them (a video study: the footage the synthetic clips must look like).
+    Returns the files written."""
     trial_dir = Path(trial_dir)
     if count <= 0:
         return []
     train = [c for c in manifest.clips if c.split == "train" and c.label == manifest.target_class]
-    chosen = [c for c in train if c.kind == "synthetic"][:count] or train[:1]
+    synthetic = [c for c in train if c.kind == "synthetic"][:count]
+    real_clips = [c for c in train if c.kind == "real"]
+    chosen = real_clips[:real] + synthetic if real and synthetic else synthetic or train[:1]
     out = trial_dir / PREVIEWS_DIR
     written: list[Path] = []
     clips, labels = [], []

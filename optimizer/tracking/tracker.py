@@ -115,7 +115,9 @@ class StudyTracker:
 
     def dataset_ready(self, trial_dir: Path, manifest: TrialManifest) -> None:
         """Previews of the trial's clips, written while its frames still exist (they are logged with the run)."""
-        self._guard("write previews", lambda: write_previews(trial_dir, manifest, self.config.tracking.previews))
+        real = 1 if self.config.data.is_video else 0  # real footage beside the synthetic clips made to look like it
+        self._guard("write previews",
+                    lambda: write_previews(trial_dir, manifest, self.config.tracking.previews, real=real))
 
     def __call__(self, study: optuna.Study, trial: FrozenTrial) -> None:
         """Optuna's callback after each trial: metrics, artifacts, state and failure reason on the trial's run; then

@@ -98,3 +98,80 @@ def test_duplicate_yaml_key_is_refused_naming_both_lines(tmp_path, autosynthda, 
     done = autosynthda("optimize", path, "--studies-dir", tmp_path / "studies")
     assert done.returncode == 2 and done.stderr.strip() == f"error: {info.value}"
     assert not (tmp_path / "studies").exists()
+
+
+# --- issue 14: a study on the user's own videos ---------------------------------------------------------------------
+
+VIDEO = {"name": "demo", "target_class": "lunge"}
+
+
+def write_video(tmp_path, data=None, **changes):
+    (tmp_path / "videos").mkdir(exist_ok=True)
+    config = {**VIDEO, "data": {"videos": str(tmp_path / "videos"), **(data or {})}, **changes}
+    path = tmp_path / "demo.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+def test_a_video_study_resolves_its_paths(tmp_path):
+    (tmp_path / "groups.csv").write_text("video,group\n")
+    (tmp_path / "poses").mkdir()
+    config = load_config(write_video(tmp_path, {"groups": "groups.csv", "poses": "poses", "fps": 15},
+                                     render={"background": "plates", "camera": "source"}))
+    data = config.data
+    assert data.is_video and data.videos == tmp_path / "videos" and data.groups == tmp_path / "groups.csv"
+    assert data.poses == tmp_path / "poses" and data.fps == 15.0
+    assert (config.render.background, config.render.camera) == ("plates", "source")
+
+
+def test_a_pose_study_is_unchanged_by_the_video_keys():
+    config = load_config("studies/fall.yaml")
+    assert not config.data.is_video and config.render.background == "auto" and config.render.camera == "views"
+    assert "background" not in config.render.settings().to_dict()  # pose studies' cache keys stay as they were
+
+
+@pytest.mark.parametrize(
+    ("data", "changes", "message"),
+    [
+        ({"real": "generation/samples/data"}, {},
+         r": data: give data\.real \(pose files\) or data\.videos \(videos\), not both$"),
+        ({"fps": 0}, {}, r"data\.fps: Input should be greater than 0"),
+        ({"groups": "no_such.csv"}, {}, r"data\.groups: path no_such\.csv does not exist"),
+        ({"poses": "no_such_dir"}, {}, r"data\.poses: path no_such_dir does not exist"),
+        ({}, {"pairs": {"fps": 20}}, r"pairs: fps: a video study's pairs run at the real frames' rate"),
+        ({}, {"render": {"background": "beach"}}, r"render\.background: unknown background 'beach' \(known: auto, plates\)"),
+        ({}, {"render": {"camera": "drone"}}, r"render\.camera: unknown camera 'drone' \(known: views, source\)"),
+    ],
+)
+def test_bad_video_config_is_one_line(tmp_path, data, changes, message):
+    path = write_video(tmp_path, data, **changes)
+    with pytest.raises(ConfigError, match=message) as info:
+        load_config(path)
+    assert str(info.value).startswith(f"{path}: ") and "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("data", "render", "message"),
+    [
+        ({"groups": "g.csv"}, {}, r"data: groups: only read with data\.videos"),
+        ({"fps": 12}, {}, r"data: fps: only read with data\.videos"),
+        ({}, {"background": "plates"}, r"render: background: 'plates' is made from the study's videos; it needs data\.videos"),
+        ({}, {"camera": "source"}, r"render: camera: 'source' is made from the study's videos; it needs data\.videos"),
+    ],
+)
+def test_video_keys_need_a_video_study(tmp_path, data, render, message):
+    path = write(tmp_path, data={**BASE["data"], **data}, render=render)
+    with pytest.raises(ConfigError, match=message) as info:
+        load_config(path)
+    assert "\n" not in str(info.value)
+
+
+def test_video_paths_of_the_wrong_kind_are_named(tmp_path):
+    (tmp_path / "groups").mkdir()
+    with pytest.raises(ConfigError, match=r"data\.groups: .*groups is not a CSV file"):
+        load_config(write_video(tmp_path, {"groups": str(tmp_path / "groups")}))
+    (tmp_path / "file.mp4").write_text("x")
+    config = {**VIDEO, "data": {"videos": str(tmp_path / "file.mp4")}}
+    (tmp_path / "v.yaml").write_text(yaml.safe_dump(config))
+    with pytest.raises(ConfigError, match=r"data\.videos: .*file\.mp4 is not a folder"):
+        load_config(tmp_path / "v.yaml")
