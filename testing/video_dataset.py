@@ -66,8 +66,9 @@ def _read(path: Path, start: int, stop: int) -> tuple[list[np.ndarray], float]:
 
 
 def _write(path: Path, frames: list[np.ndarray], fps: float, height: int) -> None:
-    import av
     from fractions import Fraction
+
+    import av
 
     h, w = frames[0].shape[:2]
     out_h = height

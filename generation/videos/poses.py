@@ -214,7 +214,8 @@ def _extract(todo: list[tuple[Any, VideoSource, str]], out_dir: Path, options: E
     return rows
 
 
-def _user_file(user_poses: Path, clip: Any) -> Path:
+def user_pose_file(user_poses: Path, clip: Any) -> Path:
+    """The user's pose file (data.poses) for a video: <poses>/<class>/<video>.<ext> or <poses>/<video>.<ext>."""
     source = video_source(clip)
     for folder in (user_poses / source.label, user_poses):
         found = [folder / f"{source.name}{ext}" for ext in POSE_SUFFIXES if (folder / f"{source.name}{ext}").is_file()]
@@ -230,7 +231,7 @@ def _user_file(user_poses: Path, clip: Any) -> Path:
 def _user_video_poses(clips: Sequence[Any], user_poses: Path, out_dir: Path) -> VideoPoses:
     if not user_poses.is_dir():
         raise VideoPosesError(f"data.poses: {user_poses}: does not exist or is not a folder")
-    found = [(clip, video_source(clip), _user_file(user_poses, clip)) for clip in clips]  # all checked first
+    found = [(clip, video_source(clip), user_pose_file(user_poses, clip)) for clip in clips]  # all checked first
     files, rows = {}, []
     for clip, source, file in found:
         key = _key({"version": CACHE_VERSION, "user_file": str(file), "video": str(clip.path),

@@ -88,11 +88,11 @@ def find_videos(config: StudyConfig, *, log: Log = print) -> VideoSources:
 def _check_user_poses(config: StudyConfig, splits: Splits) -> None:
     """data.poses names a file for every train video of the target, checked before anything is written (reading
     them comes later, in train_video_poses)."""
-    from generation.videos.poses import _user_file  # the lookup train_video_poses itself uses
+    from generation.videos.poses import user_pose_file
 
     for clip in splits.train:
         if clip.label == config.target_class:
-            _user_file(config.data.poses, clip)
+            user_pose_file(config.data.poses, clip)
 
 
 def prepare_videos(config: StudyConfig, paths: StudyPaths, sources: VideoSources, *, log: Log = print) -> VideoStudy:

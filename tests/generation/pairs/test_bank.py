@@ -103,8 +103,8 @@ def test_pairs_record_the_given_sources_and_the_key_follows_them(tmp_path):
     """A video study's pairs name the videos their poses came from (leak checks and looks compare videos)."""
     from generation.pairs import PairPlan, build_pair_bank
     from generation.pairs.bank import bank_key
-    from generation.samples import sample_files
     from generation.poses import load_poses
+    from generation.samples import sample_files
 
     falls = [p for p in sample_files() if load_poses(p).label == "fall"][:3]
     plan = PairPlan(mode="real-real", target_class="fall", num_pairs=2)
