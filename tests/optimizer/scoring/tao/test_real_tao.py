@@ -224,3 +224,39 @@ def test_refresh_the_real_fixtures(tao_bin, tmp_path):
     assert codes == {"train": 0, "evaluate": 0, "inference": 0, "train_fail_batch": 1, "train_fail_lr": 1}
     for path in out.iterdir():
         shutil.copy(path, FIXTURES / path.name)
+
+
+def test_a_video_study_trains_and_evaluates_with_real_tao(tao_bin, video_dataset, tmp_path):
+    """A study on real footage (tests/conftest.py: walk / lunge / two_people cut from ../shared/videos): real frames
+    in every split, synthetic lunges on clean plates seen from their source cameras, read by NVIDIA's own
+    action_recognition exactly as it reads a user's dataset."""
+    from generation.dataset import TrialManifest
+
+    config = {
+        "name": "videos_tao", "target_class": "lunge",
+        "data": {"videos": str(video_dataset), "groups": str(video_dataset / "groups.csv")},
+        "render": {"size": SIZE, "format": "jpg", "synthetic_views": "front", "background": "plates",
+                   "camera": "source"},
+        "search": {"trials": 1, "ratio": [0.5, 1.0], "sampler": "random"},  # no ratio-0 baseline: one trial
+        "tracking": {"enabled": False},
+        "scorer": {"kind": "tao", "tao": {"runtime": "local", "gpus": "none", "epochs": 1, "batch_size": 2,
+                                          "input_size": SIZE, "timeout_s": 900, "stop_grace_s": 2,
+                                          "spec_overrides": dict(SMALL)}},
+    }
+    path = tmp_path / "videos_tao.yaml"
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    studies = tmp_path / "studies"
+    run = subprocess.run([sys.executable, "-m", "optimizer.cli", "optimize", str(path), "--studies-dir", str(studies)],
+                         capture_output=True, text=True, env=tao_env(tao_bin), stdin=subprocess.DEVNULL, timeout=1800)
+    assert run.returncode == 0, run.stderr[-3000:]
+    paths = StudyPaths.for_study("videos_tao", studies)
+    (trial,) = optuna.load_study(study_name="videos_tao", storage=paths.default_storage).trials
+    assert trial.state == TrialState.COMPLETE, trial.user_attrs.get("fail_reason")
+    printed = printed_per_class((paths.trial_dir(0) / "tao/evaluate.log").read_text())
+    assert sorted(printed) == ["lunge", "two_people", "walk"]
+    assert trial.value == pytest.approx(sum(printed.values()) / 300, abs=5e-4)
+    manifest = TrialManifest.read(paths.trial_dir(0))
+    synthetic = [c for c in manifest.clips if c.kind == "synthetic"]
+    assert synthetic and {(c.split, c.label, c.view) for c in synthetic} == {("train", "lunge", "source")}
+    assert all(c.background for c in synthetic)
+    assert {Path(c.source).suffix for c in manifest.clips if c.kind == "real"} == {".mp4"}
