@@ -91,7 +91,7 @@ bench-cli: setup
 
 # A trial's synthetic set on clean plates with source cameras vs on flat grey, 64 and 224 px -> bench/results/look.md
 bench-look: setup
-	$(BIN)/python -m bench.look
+	$(BIN)/autosynthda bench look
 
 # Real-frame ingest of a 1080p H.264 clip at 224 px, and MediaPipe pose extraction -> bench/results/ingest.md
 bench-ingest: setup

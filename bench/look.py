@@ -1,6 +1,6 @@
 """Render time of a trial's synthetic set made to look like the footage, against today's mannequin on flat grey.
 
-    python -m bench.look [--clips 16] [--frames 32] [--sizes 64,224] [--out bench/results/look.md]
+    autosynthda bench look [--clips 16] [--frames 32] [--sizes 64,224] [--out bench/results/look.md]
 
 The same clips (bundled sample poses), rendered and written as JPEG frame folders by render_and_write:
 (a) SynthDa's look, drawn views framed on the whole square, flat grey background;

@@ -137,3 +137,18 @@ def bench_ingest(
     from bench.ingest import run_ingest_benchmark, write_table
 
     typer.echo(write_table(run_ingest_benchmark(runs, pose_frames, log=typer.echo), out, runs=runs))
+
+
+@bench_app.command("look")
+def bench_look(
+    clips: int = typer.Option(16, "--clips", help="Synthetic clips in the set (two per pose clip)."),
+    frames: int = typer.Option(32, "--frames", help="Frames per clip."),
+    sizes: str = typer.Option("64,224", "--sizes", help="Frame sizes, comma-separated."),
+    repeats: int = typer.Option(3, "--repeats", help="Runs of each setting (the median is reported)."),
+    out: Path = typer.Option(Path("bench/results/look.md"), "--out", help="Where the table goes."),
+) -> None:
+    """A trial's synthetic set on clean plates seen from source cameras vs mannequins on flat grey (goal: 1.5x)."""
+    from bench.look import run_look_benchmark
+
+    for row in run_look_benchmark(clips, frames, tuple(int(s) for s in sizes.split(",")), repeats, out):
+        typer.echo(row)
