@@ -48,11 +48,13 @@ class VideoPosesError(AutoSynthDaError):
 @dataclass(frozen=True)
 class VideoPoses:
     """files: video path (str) -> its canonical pose file (source = that video path). excluded: video path (str) ->
-    why it has none (one line). report: report.csv of this run (extract report format)."""
+    why it has none (one line). report: report.csv of this run (extract report format). from_cache: videos whose
+    poses (or failure) were loaded from an earlier run instead of being made now."""
 
     files: dict[str, Path]
     excluded: dict[str, str]
     report: Path | None
+    from_cache: int = 0
 
 
 def video_source(clip: Any) -> VideoSource:
@@ -140,6 +142,7 @@ def train_video_poses(
     settings = {"version": CACHE_VERSION, "options": asdict(options), "extractor": "mediapipe-pose",
                 "extractor_version": mediapipe_version() if estimator_factory is None else "custom"}
     rows: dict[str, ReportRow] = {}
+    hits = 0
     todo: list[tuple[Any, VideoSource, str]] = []
     seen: dict[Path, Any] = {}
     for clip in clips:
@@ -156,6 +159,7 @@ def train_video_poses(
             todo.append((clip, source, key))
         else:
             rows[str(clip.path)] = cached
+            hits += 1
     if todo:
         rows.update(_extract(todo, out_dir, options, workers, progress, estimator_factory))
     report = write_report(sort_rows(list(rows.values())), out_dir / "report.csv")
@@ -167,7 +171,7 @@ def train_video_poses(
             files[str(clip.path)] = _pose_path(out_dir, video_source(clip))
         else:
             excluded[str(clip.path)] = row.reason or row.status
-    return VideoPoses(files=files, excluded=excluded, report=report)
+    return VideoPoses(files=files, excluded=excluded, report=report, from_cache=hits)
 
 
 def _extract(todo: list[tuple[Any, VideoSource, str]], out_dir: Path, options: ExtractOptions, workers: int,
@@ -232,7 +236,7 @@ def _user_video_poses(clips: Sequence[Any], user_poses: Path, out_dir: Path) -> 
     if not user_poses.is_dir():
         raise VideoPosesError(f"data.poses: {user_poses}: does not exist or is not a folder")
     found = [(clip, video_source(clip), user_pose_file(user_poses, clip)) for clip in clips]  # all checked first
-    files, rows = {}, []
+    files, rows, hits = {}, [], 0
     for clip, source, file in found:
         key = _key({"version": CACHE_VERSION, "user_file": str(file), "video": str(clip.path),
                     "content": hashlib.sha256(file.read_bytes()).hexdigest()})
@@ -250,10 +254,12 @@ def _user_video_poses(clips: Sequence[Any], user_poses: Path, out_dir: Path) -> 
             row = ReportRow(Path(clip.path).name, clip.label, status="ok", reason=f"from data.poses: {file}",
                             frames=seq.num_frames, kept_frames=seq.num_frames, output=str(dst))
             _store(out_dir, source, key, row)
+        else:
+            hits += 1
         rows.append(row)
         files[str(clip.path)] = _pose_path(out_dir, source)
     report = write_report(sort_rows(rows), out_dir / "report.csv")
-    return VideoPoses(files=files, excluded={}, report=report)
+    return VideoPoses(files=files, excluded={}, report=report, from_cache=hits)
 
 
 def excluded_warning(excluded: dict[str, str]) -> str | None:

@@ -136,7 +136,9 @@ def _train_poses(config: StudyConfig, paths: StudyPaths, clips: list[RealClip], 
     if (warning := excluded_warning(result.excluded)) is not None:
         log(_warning(warning))
     found = "given in data.poses" if config.data.poses is not None else "extracted"
-    log(f"poses: {len(result.files)} of {len(clips)} train videos of {config.target_class!r} {found} ({paths.poses})")
+    cached = f", {result.from_cache} loaded from disk" if result.from_cache else ""
+    log(f"poses: {len(result.files)} of {len(clips)} train videos of {config.target_class!r} {found}{cached} "
+        f"({paths.poses})")
     return {str(video): Path(path) for video, path in result.files.items()}
 
 

@@ -85,9 +85,11 @@ def test_extracts_each_video_once_with_image_landmarks(tmp_path, flat_video):
 
     again = train_video_poses(clips, tmp_path / "poses", progress=False, estimator_factory=lambda _: fake)
     assert fake.calls == 24 and again.files == poses.files  # nothing re-extracted
+    assert (poses.from_cache, again.from_cache) == (0, 2)
     flat_video(clips[1].path, frames=16)  # new bytes: only that video again
     third = train_video_poses(clips, tmp_path / "poses", progress=False, estimator_factory=lambda _: fake)
     assert fake.calls == 40 and load_poses(third.files[str(clips[1].path)]).num_frames == 16
+    assert third.from_cache == 1
 
 
 def test_video_without_a_person_is_excluded_not_an_error(tmp_path, flat_video, videos_kit):

@@ -211,6 +211,8 @@ def test_status_export_a_resume_and_a_worker_work_on_a_video_study(video_study, 
                           capture_output=True, text=True)
     assert more.returncode == 0, more.stdout[-3000:] + more.stderr[-3000:]
     assert "loaded from disk" in more.stdout and "decoded" not in more.stdout.split("real frames:")[1].split("\n")[0]
+    posed = more.stdout.split("poses: ")[1].split("\n")[0]  # "3 of 4 train videos of 'lunge' extracted, 4 loaded ..."
+    assert f", {posed.split()[2]} loaded from disk" in posed, posed  # every train video's poses (or failure) reused
     assert paths.trial_dir(TRIALS).is_dir()
     # a worker joins the set-up study (join_only: it loads the frames, poses, bank and looks) and runs one more
     worker = subprocess.run(_command(config, studies, "worker") + ["--trials", str(TRIALS + 2)],
