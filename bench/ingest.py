@@ -161,18 +161,10 @@ def _pose_row(clip: Path, pose_frames: int) -> IngestRow:
                      seconds)
 
 
-def _cpu() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
 def write_table(rows: list[IngestRow], out: Path, *, runs: int) -> str:
     import av
+
+    from bench.render import cpu_name
 
     ingest_rows = [r for r in rows if r.what.startswith("ingest")]
     best = max(ingest_rows, key=lambda r: r.fps_in)
@@ -187,7 +179,7 @@ def write_table(rows: list[IngestRow], out: Path, *, runs: int) -> str:
         "# Real-frame ingest benchmark",
         "",
         f"- command: `autosynthda bench ingest` (make bench-ingest); median of {runs} runs",
-        f"- machine: {cores} cores ({_cpu()}), Python {platform.python_version()}, PyAV {av.__version__}; "
+        f"- machine: {cores} cores ({cpu_name()}), Python {platform.python_version()}, PyAV {av.__version__}; "
         f"date {dt.datetime.now().astimezone().isoformat(timespec='seconds')}; load average at the start: {start}, "
         f"at the end: {load} (a load above 0 is other work sharing the 2 cores)",
         f"- input: {bench_clip().name}, 1920x1080 H.264 (libx264 crf 20, medium), 30 fps, from the sports2d street "

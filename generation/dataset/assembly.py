@@ -194,7 +194,7 @@ def assemble_trial(
             manifest.extra["no_source_camera"] = sorted(dressing.no_camera)
         started = time.perf_counter()
         for record in real.records:
-            _link_tree(real.directory / record.split / record.label / record.video,
+            link_tree(real.directory / record.split / record.label / record.video,
                        staging / record.split / record.label / record.video)
             manifest.clips.append(record)
         check_no_leak(manifest)
@@ -210,8 +210,9 @@ def assemble_trial(
     return manifest
 
 
-def _link_tree(src: Path, dst: Path) -> None:
-    """Hard-link a frame folder (same filesystem: no copy, no symlink that a container mount would break)."""
+def link_tree(src: Path, dst: Path) -> None:
+    """Hard-link a frame folder (same filesystem: no copy, no symlink that a container mount would break); a copy
+    where hard links cannot be made (another filesystem)."""
     for path in sorted(src.rglob("*")):
         target = dst / path.relative_to(src)
         if path.is_dir():

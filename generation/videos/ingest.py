@@ -20,8 +20,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import shutil
 import statistics
 import threading
 from collections.abc import Callable, Iterator
@@ -33,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from generation.atomic import atomic_dir, check_writable_dir, sweep_partials
-from generation.dataset.assembly import RealRenders
+from generation.dataset.assembly import RealRenders, link_tree
 from generation.dataset.manifest import ClipRecord
 from generation.dataset.splits import SPLITS, Splits
 from generation.errors import AutoSynthDaError
@@ -292,7 +290,7 @@ def ingest_real_videos(
     try:
         with atomic_dir(directory) as staging:
             for record in records:
-                _link_tree(cache_dir / video_keys[record.source] / "rgb",
+                link_tree(cache_dir / video_keys[record.source] / "rgb",
                            staging / record.split / record.label / record.video / "rgb")
             for split in SPLITS:  # TAO wants every class folder in every split
                 for label in label_map:
@@ -317,13 +315,3 @@ def _load_tree(directory: Path, key: str) -> RealRenders | None:
                            videos=data["videos"])
     except (OSError, ValueError, KeyError, TypeError):
         return None  # absent or damaged: build again
-
-
-def _link_tree(src: Path, dst: Path, link: Callable[[Path, Path], None] = os.link) -> None:
-    """Hard-link a cached frame folder (no copy; a symlink would break inside a container mount)."""
-    dst.mkdir(parents=True)
-    for path in sorted(src.iterdir()):
-        try:
-            link(path, dst / path.name)
-        except OSError:  # another filesystem, or one without hard links
-            shutil.copy2(path, dst / path.name)

@@ -20,6 +20,7 @@ from generation.videos.geometry import FrameGeometry
 from optimizer.config import StudyConfig
 from optimizer.errors import ConfigError
 from optimizer.study.paths import StudyPaths
+from optimizer.study.workspace import check_classes
 
 if TYPE_CHECKING:
     from generation.dataset import RealRenders
@@ -60,19 +61,8 @@ def find_videos(config: StudyConfig, *, log: Log = print) -> VideoSources:
     dataset = find_video_dataset(root, classes=config.data.classes, groups=config.data.groups)
     if (warning := excluded_warning(dataset.excluded)) is not None:
         log(_warning(warning))
-    found = sorted({c.label for c in dataset.clips})
-    if not found:
-        of = f" of data.classes {config.data.classes}" if config.data.classes is not None else ""
-        raise ConfigError(f"{root}: data.videos: no videos{of} found")
-    if config.target_class not in found:
-        known = ", ".join(found)
-        raise ConfigError(f"{root}: target_class: no videos of class {config.target_class!r} (found: {known})")
-    missing = sorted(set(config.data.classes or []) - set(found))
-    if missing:
-        raise ConfigError(f"{root}: data.classes: no videos of {', '.join(map(repr, missing))}")
-    if len(found) < 2:  # a recogniser of one class scores 1.000 whatever it learns
-        raise ConfigError(f"{root}: data.videos: holds videos of one class only ({found[0]!r}); "
-                          "a study needs at least 2 classes to tell apart")
+    check_classes(config, {c.label for c in dataset.clips}, root=root, key="data.videos", files="videos",
+                  clips="videos", one_class="videos")
     if dataset.presplit is not None:
         splits = dataset.presplit  # official splits are sacred
     else:

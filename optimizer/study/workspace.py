@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from generation.dataset import RealClip, SplitError, Splits, split_clips
 from generation.poses import iter_pose_files, load_poses
 from generation.safe_names import check_component
@@ -19,21 +21,30 @@ def discover_real_clips(config: StudyConfig) -> list[RealClip]:
         check_component(path.stem, "file name", path)
         if config.data.classes is None or label in config.data.classes:
             clips.append(RealClip(path, label, str(seq.meta.get("take", ""))))
-    found = sorted({c.label for c in clips})
+    check_classes(config, {c.label for c in clips}, root=config.data.real, key="data.real", files="pose files",
+                  clips="real clips", one_class="clips")
+    return clips
+
+
+def check_classes(
+    config: StudyConfig, labels: set[str], *, root: Path, key: str, files: str, clips: str, one_class: str
+) -> None:
+    """The classes found under root (data.real or data.videos) against the config: some found, the target among
+    them, every class of data.classes present, at least two. files / clips / one_class: the words the errors use
+    for what was looked for, what a class holds, and (shorter) what one class alone holds."""
+    found = sorted(labels)
     if not found:
         of = f" of data.classes {config.data.classes}" if config.data.classes is not None else ""
-        raise ConfigError(f"{config.data.real}: data.real: no pose files{of} found")
+        raise ConfigError(f"{root}: {key}: no {files}{of} found")
     if config.target_class not in found:
         known = ", ".join(found)
-        where = f"{config.data.real}: target_class"
-        raise ConfigError(f"{where}: no real clips of class {config.target_class!r} (found: {known})")
+        raise ConfigError(f"{root}: target_class: no {clips} of class {config.target_class!r} (found: {known})")
     missing = sorted(set(config.data.classes or []) - set(found))
     if missing:
-        raise ConfigError(f"{config.data.real}: data.classes: no real clips of {', '.join(map(repr, missing))}")
+        raise ConfigError(f"{root}: data.classes: no {clips} of {', '.join(map(repr, missing))}")
     if len(found) < 2:  # a recogniser of one class scores 1.000 whatever it learns
-        raise ConfigError(f"{config.data.real}: data.real: holds clips of one class only ({found[0]!r}); "
+        raise ConfigError(f"{root}: {key}: holds {one_class} of one class only ({found[0]!r}); "
                           "a study needs at least 2 classes to tell apart")
-    return clips
 
 
 def split_real_clips(config: StudyConfig) -> Splits:
