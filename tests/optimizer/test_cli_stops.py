@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import shlex
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -17,6 +16,8 @@ import optuna
 import pytest
 import yaml
 from optuna.trial import TrialState
+
+from testing.sockets import free_port, listening_addresses
 
 STUDY = {
     "name": "stops",
@@ -74,21 +75,6 @@ def test_setup_prints_a_worker_command_with_every_option_that_names_the_study(tm
     assert (studies / "stops_jump").is_dir()  # where that worker will look
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def listening(port: int) -> bool:
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        for line in Path(table).read_text().splitlines()[1:]:
-            fields = line.split()
-            if fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:
-                return True
-    return False
-
-
 def group_members(pgid: int) -> list[int]:
     found = []
     for entry in Path("/proc").iterdir():
@@ -131,9 +117,9 @@ def test_sigterm_to_a_dashboard_stops_its_server_processes(tmp_path):
         os.kill(dashboard.pid, signal.SIGTERM)  # the pid alone, as `kill PID` or a process manager sends it
         dashboard.wait(timeout=60)
         deadline = time.monotonic() + 30
-        while (listening(port) or group_members(server_group)) and time.monotonic() < deadline:
+        while (listening_addresses(port) or group_members(server_group)) and time.monotonic() < deadline:
             time.sleep(0.5)
-        assert not listening(port), f"port {port} still listening after SIGTERM"
+        assert not listening_addresses(port), f"port {port} still listening after SIGTERM"
         assert group_members(server_group) == [], "server processes left running"
     finally:
         for group in {os.getpgid(dashboard.pid) if dashboard.poll() is None else None, server_group} - {None}:

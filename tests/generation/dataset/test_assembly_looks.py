@@ -14,9 +14,10 @@ from PIL import Image
 from generation.dataset import RenderSettings, TrialManifest, assemble_trial, render_real_splits, split_clips
 from generation.errors import AutoSynthDaError
 from generation.pairs import PairPlan, build_pair_bank
-from generation.videos.geometry import FrameGeometry, SourceCamera
+from generation.videos.geometry import SourceCamera
 from generation.videos.look import SourceLook
 from generation.videos.plates import clean_plate
+from testing.videos import letterboxed
 
 CLASSES = ("fall", "jump", "walk")
 SIZE = 48
@@ -27,7 +28,6 @@ LOOK = replace(SETTINGS, camera="source", background="plates")
 
 @pytest.fixture(scope="module")
 def study(tmp_path_factory, bundled_real_clips, video_dataset):
-    import av
 
     root = tmp_path_factory.mktemp("looks")
     splits = split_clips(bundled_real_clips(CLASSES), seed=42)
@@ -39,14 +39,8 @@ def study(tmp_path_factory, bundled_real_clips, video_dataset):
     looks = {}
     videos = [video_dataset / "walk" / "street_w2.mp4", video_dataset / "lunge" / "t1_w0_cam01.mp4"]
     for i, source in enumerate([*sorted({p.base_source for p in bank.pairs}), "other/a.mp4", "other/b.mp4"]):
-        with av.open(str(videos[i % 2])) as container:
-            frames = [f.to_ndarray(format="rgb24") for f in container.decode(video=0)]
-        h, w = frames[0].shape[:2]
-        geometry = FrameGeometry((w, h), SIZE)
-        x0, y0, cw, ch = geometry.content
-        boxed = np.zeros((len(frames), SIZE, SIZE, 3), np.uint8)
-        for k, frame in enumerate(frames):
-            boxed[k, y0:y0 + ch, x0:x0 + cw] = np.asarray(Image.fromarray(frame).resize((cw, ch)))
+        boxed, geometry = letterboxed(videos[i % 2], SIZE)
+        w, h = geometry.source_size
         plate = root / f"plate{i}.png"
         Image.fromarray(clean_plate(boxed)).save(plate)
         t = np.arange(60) / 30.0

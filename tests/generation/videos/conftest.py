@@ -28,22 +28,9 @@ def flat_video(videos_kit):
 def videos_kit():
     """write(path, (T, H, W, 3) uint8 frames): any frames as an H.264 video."""
 
-    def write(path: Path, frames: np.ndarray, fps: int = 30) -> Path:
-        import av
+    from testing.videos import write_video
 
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with av.open(str(path), "w") as container:
-            stream = container.add_stream("libx264", rate=fps)
-            stream.height, stream.width = frames.shape[1:3]
-            stream.pix_fmt = "yuv420p"
-            for rgb in frames:
-                for packet in stream.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")):
-                    container.mux(packet)
-            for packet in stream.encode(None):
-                container.mux(packet)
-        return path
-
-    return write
+    return write_video
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,6 @@ import signal
 import subprocess
 import sys
 import time
-from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +21,7 @@ from generation.videos.discover import find_video_dataset, split_videos
 from generation.videos.geometry import FrameGeometry
 from generation.videos.ingest import IngestError, ingest_real_videos
 from generation.videos.probe import probe_video
+from testing.videos import write_video
 
 REPO = Path(__file__).resolve().parents[3]
 SIZE = 48
@@ -37,23 +37,6 @@ def decode(path: Path) -> tuple[list[np.ndarray], float]:
     with av.open(str(path)) as container:
         stream = container.streams.video[0]
         return [f.to_ndarray(format="rgb24") for f in container.decode(stream)], float(stream.average_rate)
-
-
-def write_video(path: Path, frames: list[np.ndarray], fps: float, *, rotation: int = 0, fmt: str = "mp4") -> Path:
-    import av
-
-    with av.open(str(path), "w", format=fmt) as container:
-        stream = container.add_stream("libx264", rate=Fraction(fps).limit_denominator(1001))
-        stream.height, stream.width = frames[0].shape[:2]
-        stream.pix_fmt = "yuv420p"
-        if rotation:
-            stream.set_display_rotation(rotation)
-        for rgb in frames:
-            for packet in stream.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")):
-                container.mux(packet)
-        for packet in stream.encode():
-            container.mux(packet)
-    return path
 
 
 def one_split(*clips: RealClip) -> Splits:

@@ -12,31 +12,17 @@ from generation.errors import AutoSynthDaError
 from generation.videos.geometry import FrameGeometry
 from generation.videos.look import LookError, SourceLook
 from generation.videos.plates import build_plates, clean_plate
+from testing.videos import letterboxed
 
 SIZE = 128
-
-
-def letterboxed(path, size: int = SIZE) -> tuple[np.ndarray, FrameGeometry]:
-    """All frames of a video, letterboxed into size x size (the FrameGeometry policy), with PyAV."""
-    import av
-
-    with av.open(str(path)) as container:
-        frames = [f.to_ndarray(format="rgb24") for f in container.decode(video=0)]
-    height, width = frames[0].shape[:2]
-    geometry = FrameGeometry((width, height), size)
-    x0, y0, w, h = geometry.content
-    out = np.zeros((len(frames), size, size, 3), np.uint8)
-    for i, frame in enumerate(frames):
-        out[i, y0:y0 + h, x0:x0 + w] = np.asarray(Image.fromarray(frame).resize((w, h), Image.BILINEAR))
-    return out, geometry
 
 
 @pytest.fixture(scope="module")
 def street(video_dataset):
     """street_w2: a woman walks across while a man jumps on a box; street_w0: the same static camera before she
     enters, whose median is the background she hides."""
-    walk, geometry = letterboxed(video_dataset / "walk" / "street_w2.mp4")
-    before, _ = letterboxed(video_dataset / "walk" / "street_w0.mp4")
+    walk, geometry = letterboxed(video_dataset / "walk" / "street_w2.mp4", SIZE)
+    before, _ = letterboxed(video_dataset / "walk" / "street_w0.mp4", SIZE)
     return walk, geometry, clean_plate(before)
 
 

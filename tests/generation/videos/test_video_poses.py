@@ -9,28 +9,12 @@ from PIL import Image
 
 from generation.dataset.splits import RealClip
 from generation.extract import read_report
-from generation.extract.landmarks import MEDIAPIPE33_NAMES
 from generation.poses import load_poses
 from generation.poses.canonical import save_canonical
 from generation.poses.sequence import PoseSequence
 from generation.videos.poses import VideoPosesError, excluded_warning, person_boxes, train_video_poses
 from testing.demo_poses import walking_clip
-
-MP = {name: i for i, name in enumerate(MEDIAPIPE33_NAMES)}
-
-
-def body(t: int) -> np.ndarray:
-    """(33, 3) world landmarks of a standing person swinging the forearms (limb lengths constant)."""
-    pts = np.zeros((33, 3))
-    for side, x in (("left", 0.1), ("right", -0.1)):
-        pts[MP[f"{side}_hip"]] = (x, 0.0, 0.0)
-        pts[MP[f"{side}_knee"]] = (x, 0.42, 0.0)
-        pts[MP[f"{side}_ankle"]] = (x, 0.82, 0.0)
-        pts[MP[f"{side}_shoulder"]] = (1.8 * x, -0.5, 0.0)
-        pts[MP[f"{side}_elbow"]] = (2.0 * x, -0.22, 0.0)
-        pts[MP[f"{side}_wrist"]] = pts[MP[f"{side}_elbow"]] + 0.24 * np.array([0.0, np.cos(0.05 * t), 0.0])
-        pts[MP[f"{side}_ear"]] = (0.7 * x, -0.68, 0.0)
-    return pts
+from testing.mediapipe_person import MP, swinging_person
 
 
 class FakeEstimator:
@@ -57,7 +41,7 @@ class FakeEstimator:
         if rgb.mean() < 20:
             self.image_landmarks = None
             return None
-        world = body(t)
+        world = swinging_person(t)
         shift = 0.4 if self.jump_at is not None and t >= self.jump_at else 0.0
         xy = np.array([0.5 + shift, 0.4]) + self.scale * world[:, :2]
         self.image_landmarks = np.concatenate([xy, np.ones((33, 1))], axis=1)
