@@ -36,9 +36,8 @@ from generation.dataset.manifest import ClipRecord
 from generation.dataset.splits import SPLITS, Splits
 from generation.errors import AutoSynthDaError
 from generation.extract.sources import DEFAULT_FOLDER_FPS, frame_files, upright
-from generation.pairs.bank import file_digest
 from generation.videos.geometry import FrameGeometry
-from generation.videos.probe import VideoInfo, VideoProbeError, frames_folder, probe_video
+from generation.videos.probe import VideoInfo, VideoProbeError, frames_folder, probe_video, source_digest
 from generation.writers.frames import FrameOptions, default_workers
 
 INGEST_FORMAT = 1
@@ -54,15 +53,6 @@ class IngestError(AutoSynthDaError, ValueError):
 
 class _AlreadyDone(Exception):
     """Another process finished the same work first: drop ours (atomic_dir removes its staging folder)."""
-
-
-def _source_digest(path: Path) -> str:
-    if path.is_dir():
-        digest = hashlib.sha256()
-        for file in frame_files(frames_folder(path)):
-            digest.update(file.name.encode() + b"\0" + file_digest(file).encode())
-        return digest.hexdigest()
-    return file_digest(path)
 
 
 def _hash(payload: dict[str, Any]) -> str:
@@ -259,7 +249,7 @@ def ingest_real_videos(
     for _, clip in clips:
         if str(clip.path) not in video_keys:
             # A frame folder's rate is a setting (folder_fps), not in its bytes.
-            video_keys[str(clip.path)] = _hash({**settings, "source": _source_digest(clip.path),
+            video_keys[str(clip.path)] = _hash({**settings, "source": source_digest(clip.path),
                                                 "source_fps": round(infos[str(clip.path)].fps, 6)})
     tree_key = _hash({**settings, "seed": seed, "splits": {
         s: sorted((video_keys[str(c.path)], c.label, c.name, c.take) for c in splits.of(s)) for s in SPLITS}})

@@ -30,13 +30,14 @@ from generation.extract.pipeline import (
     sort_rows,
 )
 from generation.extract.report import ReportRow, one_line, write_report
-from generation.extract.sources import VideoSource, frame_files
+from generation.extract.sources import VideoSource
 from generation.poses.canonical import save_canonical
 from generation.poses.io import POSE_SUFFIXES, load_poses
 from generation.poses.sequence import PoseSequence
+from generation.videos.probe import source_digest
 
-# Bumped when what a cached pose file holds changes for the same video and settings.
-CACHE_VERSION = 1
+# Bumped when the cache key or what a cached pose file holds changes for the same video and settings.
+CACHE_VERSION = 2  # 2: a video keyed by probe.source_digest, as ingest keys it
 BOX_PADDING = 0.15  # of the landmarks' extent, each side: landmarks are joints, the body's outline is wider
 _VISIBLE = 0.5
 
@@ -71,18 +72,11 @@ def _display(clip: Any) -> str:
     return f"{clip.label}/{path.name}{'/' if path.is_dir() else ''}"
 
 
-def _content_hash(source: VideoSource) -> str:
-    digest = hashlib.sha256()
-    files = [source.path] if source.kind == "video" else frame_files(source.path)
-    for file in files:
-        digest.update(file.name.encode() + b"\0")
-        try:
-            with open(file, "rb") as fh:
-                for block in iter(lambda: fh.read(1 << 20), b""):
-                    digest.update(block)
-        except OSError as exc:  # unreadable: the extractor reports it; the key just must not match a good run
-            digest.update(f"unreadable {exc.strerror}".encode())
-    return digest.hexdigest()
+def _content_hash(clip: Any) -> str:
+    try:
+        return source_digest(Path(clip.path))
+    except OSError as exc:  # unreadable: the extractor reports it; the key just must not match a good run
+        return f"unreadable {exc.strerror}"
 
 
 def _key(parts: dict) -> str:
@@ -153,7 +147,7 @@ def train_video_poses(
             rows[str(clip.path)] = ReportRow(Path(clip.path).name, clip.label, status="error", reason=reason)
             continue
         seen[dst] = clip
-        key = _key({**settings, "video": str(clip.path), "content": _content_hash(source)})
+        key = _key({**settings, "video": str(clip.path), "content": _content_hash(clip)})
         cached = _cached_row(out_dir, source, key)
         if cached is None:
             todo.append((clip, source, key))

@@ -3,11 +3,13 @@ to read the display rotation that phones set)."""
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from generation.errors import AutoSynthDaError
 from generation.extract.sources import DEFAULT_FOLDER_FPS, frame_files
+from generation.pairs.bank import file_digest
 
 
 class VideoProbeError(AutoSynthDaError, ValueError):
@@ -53,6 +55,16 @@ def _quarter_turns(rotation: float) -> int:
 def frames_folder(path: Path) -> Path:
     """A TAO frame folder given as <video>/ or <video>/rgb/ -> the folder holding the images."""
     return path / "rgb" if (path / "rgb").is_dir() else path
+
+
+def source_digest(path: Path) -> str:
+    """Content hash of a video file, or of a frame folder's images (names and bytes): what caches key a video by."""
+    if path.is_dir():
+        digest = hashlib.sha256()
+        for file in frame_files(frames_folder(path)):
+            digest.update(file.name.encode() + b"\0" + file_digest(file).encode())
+        return digest.hexdigest()
+    return file_digest(path)
 
 
 def probe_video(path: str | Path, *, folder_fps: float = DEFAULT_FOLDER_FPS) -> VideoInfo:
