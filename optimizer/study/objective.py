@@ -46,13 +46,13 @@ class TrialObjective:
         started = time.perf_counter()
         cfg, paths = self.prepared.config, self.prepared.paths
         trial.set_user_attr(UserAttr.WORKER, worker_identity())
-        weight = trial.suggest_float(WEIGHT, *cfg.search.weight)
-        ratio = trial.suggest_float(RATIO, *cfg.search.ratio)
-        seed, scorer_seed = self._seeds(trial)
         trial_dir = paths.trial_dir(trial.number)
-        trial.set_user_attr(UserAttr.TRIAL_DIR, str(trial_dir))
-        self.hooks.trial_started(trial, self._run_params(weight, ratio, seed, scorer_seed))
-        try:
+        try:  # every failure, from the first suggest on, is recorded with its reason
+            weight = trial.suggest_float(WEIGHT, *cfg.search.weight)
+            ratio = trial.suggest_float(RATIO, *cfg.search.ratio)
+            seed, scorer_seed = self._seeds(trial)
+            trial.set_user_attr(UserAttr.TRIAL_DIR, str(trial_dir))
+            self.hooks.trial_started(trial, self._run_params(weight, ratio, seed, scorer_seed))
             manifest = _resume(trial, paths, weight, ratio, seed)
             if manifest is None:
                 self.stage("generate + render")
@@ -96,13 +96,17 @@ class TrialObjective:
 
     def _seeds(self, trial: optuna.Trial) -> tuple[int, int]:
         """The seeds of the trial's pair/view draws and rendering, and of its training; kept in the trial, so a
-        retry (which inherits them) makes the same clips and trains the same way."""
-        if UserAttr.GENERATION_SEED not in trial.user_attrs:
-            crn = trial_crn_seed(trial)  # set by the finite-difference sampler: the +h and -h probes share it
-            cfg = self.prepared.config
-            trial.set_user_attr(UserAttr.GENERATION_SEED,
-                                trial_generation_seed(cfg.search.seed, trial.number) if crn is None else crn)
-            trial.set_user_attr(UserAttr.SCORER_SEED, cfg.scorer.seed if crn is None else crn)
+        retry (which inherits them) makes the same clips and trains the same way. They are two writes: a trial
+        killed between them leaves its retry the first, and the retry writes the second."""
+        crn = trial_crn_seed(trial)  # set by the finite-difference sampler: the +h and -h probes share it
+        cfg = self.prepared.config
+        fresh = {
+            UserAttr.GENERATION_SEED: trial_generation_seed(cfg.search.seed, trial.number) if crn is None else crn,
+            UserAttr.SCORER_SEED: cfg.scorer.seed if crn is None else crn,
+        }
+        for key, value in fresh.items():
+            if key not in trial.user_attrs:
+                trial.set_user_attr(key, value)
         return int(trial.user_attrs[UserAttr.GENERATION_SEED]), int(trial.user_attrs[UserAttr.SCORER_SEED])
 
     def _run_params(self, weight: float, ratio: float, seed: int, scorer_seed: int) -> dict[str, object]:
