@@ -206,22 +206,27 @@ def test_resume_after_sigkill(video_dataset: Path, tmp_path: Path) -> None:
         assert len(list(rgb.iterdir())) == record.frames > 0
 
 
-def test_concurrent_callers_both_finish(video_dataset: Path, tmp_path: Path) -> None:
-    from concurrent.futures import ThreadPoolExecutor
+def _ingest_walks(root: Path, splits: Splits):
+    return ingest_real_videos(root / "real", splits, size=SIZE, fmt="jpg", cache_dir=root / "cache", progress=False)
+
+
+@pytest.mark.parametrize("pool", ["threads", "processes"])
+def test_concurrent_callers_both_finish(video_dataset: Path, tmp_path: Path, pool: str) -> None:
+    """Two callers on one study at once (workers set up by hand, or two `setup`s): both finish, with one cache."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 
     clips = [RealClip(p, "walk") for p in sorted((video_dataset / "walk").glob("*.mp4"))[:3]]
     splits = Splits(*([c] for c in clips))
-
-    def run(_):
-        return ingest_real_videos(tmp_path / "real", splits, size=SIZE, fmt="jpg", cache_dir=tmp_path / "cache",
-                                  progress=False)
-
-    with ThreadPoolExecutor(2) as pool:
-        results = list(pool.map(run, range(2)))
+    executor = (ThreadPoolExecutor(2) if pool == "threads"
+                else ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")))
+    with executor:
+        results = list(executor.map(_ingest_walks, [tmp_path] * 2, [splits] * 2))
     assert results[0].records == results[1].records
     for record in results[0].records:
         assert len(list((tmp_path / "real" / record.split / record.label / record.video / "rgb").iterdir())) == 24
-    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+    assert len([p for p in (tmp_path / "cache").iterdir() if not p.name.startswith(".")]) == len(clips)
+    assert not [p for p in tmp_path.rglob(".*")]  # no writer's temporary left, in the study or the cache
 
 
 def test_bad_settings_leave_nothing(video_dataset: Path, tmp_path: Path) -> None:

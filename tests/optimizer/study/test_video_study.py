@@ -5,7 +5,7 @@ the real embedded scorer (2 epochs, 32 px).
 The run is killed (SIGKILL) while setup decodes the videos, then rerun: it completes and decodes only the videos the
 killed run had not cached. Then: real frames in every split, synthetic clips only in train/lunge, each on a plate and
 seen from its source video's camera, no group on both sides, the leak check passing on the trial's manifest and
-failing on forged ones, `status`, `export` and a resume that loads everything from disk.
+failing on forged ones, `status`, `export`, a resume that loads everything from disk, a worker and `select`.
 """
 
 from __future__ import annotations
@@ -191,7 +191,7 @@ def test_no_group_on_both_sides_and_the_leak_check_proves_it(video_study, video_
         check_no_leak(replace(manifest, clips=moved))
 
 
-def test_status_export_a_resume_and_a_worker_work_on_a_video_study(video_study, tmp_path):
+def test_status_export_a_resume_a_worker_and_select_work_on_a_video_study(video_study, tmp_path):
     config, studies, paths, _, _ = video_study
     status = subprocess.run([sys.executable, "-m", "optimizer.cli", "status", str(config), "--studies-dir",
                              str(studies)], capture_output=True, text=True)
@@ -221,3 +221,8 @@ def test_status_export_a_resume_and_a_worker_work_on_a_video_study(video_study, 
     worked = TrialManifest.read(paths.trial_dir(TRIALS + 1))
     assert all(c.background for c in worked.clips if c.kind == "synthetic") and worked.count("train", "lunge",
                                                                                             "synthetic")
+    # select re-scores the best point and the reference arms (none, synthda) on fresh seeds, on the same real frames
+    chosen = subprocess.run(_command(config, studies, "select") + ["--top", "1", "--seeds", "2"],
+                            capture_output=True, text=True)
+    assert chosen.returncode == 0, chosen.stdout[-3000:] + chosen.stderr[-3000:]
+    assert "vs none:" in chosen.stdout and "vs synthda:" in chosen.stdout, chosen.stdout
