@@ -43,7 +43,8 @@ def write_config(tmp_path: Path, **changes) -> Path:
 def test_ctrl_c_during_optimize_says_interrupted_prints_the_table_and_exits_130(tmp_path):
     config, studies = write_config(tmp_path), tmp_path / "studies"
     run = subprocess.Popen(cli("optimize", config, "--studies-dir", studies, "--device", "cpu"),
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                           env={**os.environ, "PYTHONFAULTHANDLER": "1"})
     manifest = studies / "stops" / "trials" / "00000" / "manifest.json"
     deadline = time.monotonic() + 240
     while not manifest.is_file():  # the baseline's dataset is complete: it is scoring (sleeping) now
@@ -51,7 +52,12 @@ def test_ctrl_c_during_optimize_says_interrupted_prints_the_table_and_exits_130(
         time.sleep(0.2)
     time.sleep(0.5)
     run.send_signal(signal.SIGINT)  # what Ctrl-C in a terminal sends
-    out, err = run.communicate(timeout=60)
+    try:
+        out, err = run.communicate(timeout=60)
+    except subprocess.TimeoutExpired:  # seen once in CI: say where it was, not just that it hung
+        run.send_signal(signal.SIGABRT)  # faulthandler prints every thread's stack to stderr
+        out, err = run.communicate(timeout=30)
+        pytest.fail(f"optimize still ran 60 s after SIGINT; stdout:\n{out[-2000:]}\nstderr:\n{err[-8000:]}")
     assert run.returncode == 130, err
     assert err.strip().splitlines() == ["error: stops: interrupted; finished trials are kept, the same command resumes"]
     assert "Traceback" not in out + err
