@@ -23,15 +23,6 @@ def stand_in_value(weight: float, ratio: float) -> float:
     return 0.6 + 0.3 * math.exp(-((weight - w0) ** 2) / 0.05 - ((ratio - r0) ** 2) / 0.5)
 
 
-def _sleep(seconds: float, slice_s: float = 0.1) -> None:
-    """time.sleep in slices: CPython runs signal handlers only in the main thread, and a signal the kernel hands to
-    another thread (Rich's, Optuna's heartbeat) never wakes a long sleep there, so a Ctrl-C could wait out the whole
-    "training". Between slices the handler runs."""
-    deadline = time.monotonic() + seconds
-    while (left := deadline - time.monotonic()) > 0:
-        time.sleep(min(left, slice_s))
-
-
 @dataclass(frozen=True)
 class StandInScorer:
     seconds: float = 2.0
@@ -39,7 +30,7 @@ class StandInScorer:
     def score(self, dataset: TrialDataset, *, seed: int, report: ReportFn | None = None) -> ScoreResult:
         manifest = TrialManifest.read(dataset.root)
         started = time.perf_counter()
-        _sleep(self.seconds)
+        time.sleep(self.seconds)
         value = stand_in_value(manifest.weight, manifest.ratio)
         classes = dataset.classes
         return ScoreResult(
