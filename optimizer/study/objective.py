@@ -104,10 +104,12 @@ class TrialObjective:
             UserAttr.GENERATION_SEED: trial_generation_seed(cfg.search.seed, trial.number) if crn is None else crn,
             UserAttr.SCORER_SEED: cfg.scorer.seed if crn is None else crn,
         }
+        attrs = trial.user_attrs  # one storage read (a copy)
         for key, value in fresh.items():
-            if key not in trial.user_attrs:
+            if key not in attrs:
                 trial.set_user_attr(key, value)
-        return int(trial.user_attrs[UserAttr.GENERATION_SEED]), int(trial.user_attrs[UserAttr.SCORER_SEED])
+                attrs[key] = value
+        return int(attrs[UserAttr.GENERATION_SEED]), int(attrs[UserAttr.SCORER_SEED])
 
     def _run_params(self, weight: float, ratio: float, seed: int, scorer_seed: int) -> dict[str, object]:
         cfg = self.prepared.config

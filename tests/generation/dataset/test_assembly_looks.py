@@ -28,7 +28,6 @@ LOOK = replace(SETTINGS, camera="source", background="plates")
 
 @pytest.fixture(scope="module")
 def study(tmp_path_factory, bundled_real_clips, video_dataset):
-
     root = tmp_path_factory.mktemp("looks")
     splits = split_clips(bundled_real_clips(CLASSES), seed=42)
     sources = [c.path for c in splits.train if c.label == "fall"]
